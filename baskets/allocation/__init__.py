@@ -1,0 +1,1 @@
+"""Allocation of a week: stored baskets, packing lists, coverage figures."""

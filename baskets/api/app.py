@@ -1,0 +1,109 @@
+"""The application factory: settings in, a FastAPI app with its engine and routers out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from baskets.accounts.ratelimit import SlidingWindowLimiter
+from baskets.api.errors import error_body, install_error_handlers
+from baskets.api.routers import (
+    accounts,
+    allocation,
+    auth,
+    households,
+    sponsorship,
+    supply,
+    territory,
+)
+from baskets.api.routers import io as io_router
+from baskets.api.routers import volunteers as volunteers_router
+from baskets.config import Settings, check_production_ready, get_settings
+from baskets.db import make_engine, make_session_factory
+from baskets.i18n import negotiate_locale
+from baskets.web.routes import router as web_router
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+API des paniers solidaires : l'équipe du projet alimentaire saisit l'approvisionnement des
+producteurs, les associations inscrivent les foyers, les bénévoles s'inscrivent et prennent des
+tournées, les entreprises publient leurs offres de mécénat de compétences et les projets leurs
+besoins.
+
+Solidarity-baskets API. Messages are in French by default; send `Accept-Language: en` for
+English. Errors always have the shape `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    """Build the app; tests pass their own settings and session factory."""
+    settings = settings or get_settings()
+    check_production_ready(settings)
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title="baskets",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    if session_factory is None:
+        engine = engine or make_engine(settings.database_url)
+        session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
+    app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body_size(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # Refuse oversized bodies from the declared length before anything reads them.
+        length = request.headers.get("content-length")
+        # Spreadsheet uploads have their own, larger limit (checked again on the file).
+        limit = (settings.import_max_bytes + 100_000
+                 if request.url.path.startswith(f"{API_PREFIX}/imports/")
+                 else settings.max_body_bytes)
+        if length is not None and length.isdigit() and int(length) > limit:
+            locale = negotiate_locale(request.headers.get("accept-language"),
+                                      settings.default_locale)
+            message = (
+                f"Requête trop volumineuse (au plus {limit} octets)."
+                if locale == "fr"
+                else f"Request too large (at most {limit} bytes)."
+            )
+            return JSONResponse(error_body("payload_too_large", message), status_code=413)
+        return await call_next(request)
+
+    @app.get(f"{API_PREFIX}/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Before households: /households/duplicates must not be read as /households/{id}.
+    app.include_router(io_router.router, prefix=API_PREFIX)
+    for router in (
+        auth.router,
+        accounts.router,
+        territory.router,
+        supply.router,
+        households.router,
+        volunteers_router.router,
+        sponsorship.router,
+        allocation.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(web_router)
+    return app

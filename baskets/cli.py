@@ -1,0 +1,131 @@
+"""The `baskets` command: demo, serve, db, fixtures, solve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from baskets.config import get_settings
+from baskets.io.cli import export_app, gdpr_app, import_app
+
+app = typer.Typer(help="Paniers solidaires / solidarity baskets.", no_args_is_help=True)
+db_app = typer.Typer(help="Database.", no_args_is_help=True)
+fixtures_app = typer.Typer(help="Demo fixtures.", no_args_is_help=True)
+solve_app = typer.Typer(help="Run a solver on a scenario file; prints JSON.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(fixtures_app, name="fixtures")
+app.add_typer(solve_app, name="solve")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(gdpr_app, name="gdpr")
+
+TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    from baskets.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("Base de données à jour / database up to date.")
+
+
+@fixtures_app.command("load")
+def fixtures_load(
+    directory: Annotated[Path | None, typer.Option(help="Fixtures folder.")] = None,
+    week_start: Annotated[str | None, typer.Option(help="Week's Monday, YYYY-MM-DD.")] = None,
+) -> None:
+    """Load the demo fixtures (once; a loaded database is left as it is)."""
+    from baskets.db import make_engine, make_session_factory, unit_of_work
+    from baskets.demo.loader import DEFAULT_FIXTURES, load_demo
+
+    engine = make_engine(get_settings().database_url)
+    with unit_of_work(make_session_factory(engine)) as session:
+        report = load_demo(
+            session,
+            directory=directory or DEFAULT_FIXTURES,
+            week_start=date.fromisoformat(week_start) if week_start else None,
+        )
+    engine.dispose()
+    if report.skipped:
+        typer.echo("Données de démonstration déjà chargées / demo data already loaded.")
+    else:
+        typer.echo(json.dumps(report.counts, indent=1))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the API and the site."""
+    import uvicorn
+
+    from baskets.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+def run_demo_week() -> None:
+    """Run the demo week's solves (allocation now; rounds and matching as they land)."""
+    from baskets.db import make_engine, make_session_factory, unit_of_work
+    from baskets.demo.week import run_week
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    with unit_of_work(make_session_factory(engine)) as session:
+        for line in run_week(session, time_limit=settings.solver_time_limit_seconds,
+                             seed=settings.solver_seed):
+            typer.echo(line)
+    engine.dispose()
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare only.")] = False,
+) -> None:
+    """Migrate the embedded database, load the demo fixtures, and serve the site."""
+    db_upgrade()
+    fixtures_load()
+    run_demo_week()
+    if not no_serve:
+        typer.echo(f"http://{host}:{port}/ — comptes de démonstration : voir README.md")
+        serve(host=host, port=port)
+
+
+@solve_app.command("allocation")
+def solve_allocation(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    time_limit: TimeLimit = 30.0,
+    seed: Seed = 1,
+) -> None:
+    """Fair allocation of a week's lots to households."""
+    from baskets.optimizer.allocation import run_scenario
+    from baskets.scenario import read_json_file
+
+    _print_or_exit(lambda: run_scenario(read_json_file(scenario), time_limit=time_limit,
+                                        seed=seed))
+
+
+def _print_or_exit(run: Any) -> None:
+    from baskets.scenario import ScenarioError
+
+    try:
+        result = run()
+    except ScenarioError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,81 @@
+"""All configuration, read once from BASKETS_* environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+DEMO_SECRET_KEY = "change-me-in-production-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    """Every setting of the application; the README's configuration table lists them all."""
+
+    model_config = SettingsConfigDict(env_prefix="BASKETS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'baskets.sqlite3'}",
+        description="SQLAlchemy URL of the database (embedded SQLite by default).",
+    )
+    secret_key: str = Field(
+        default=DEMO_SECRET_KEY,
+        description="Key that signs access tokens and keys the duplicate-household hash.",
+    )
+    token_ttl_minutes: int = Field(default=480, description="Lifetime of an access token.")
+    login_attempts_per_minute: int = Field(
+        default=10, description="Login attempts allowed per minute per client and account."
+    )
+    page_limit_max: int = Field(default=200, description="Largest page a list endpoint returns.")
+    max_body_bytes: int = Field(
+        default=2_000_000, description="Largest JSON request body accepted by the API (bytes)."
+    )
+    broker_url: str | None = Field(
+        default=None, description="Celery broker (Redis) URL; unset runs jobs in-process."
+    )
+    road_factor: float = Field(
+        default=1.3, description="Road distance over great-circle distance for routing."
+    )
+    osrm_url: str | None = Field(
+        default=None, description="OSRM server base URL for road matrices; unset uses great-circle."
+    )
+    tiles_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Map tile server URL template.",
+    )
+    default_locale: str = Field(default="fr", description="Language when none is asked for.")
+    retention_months: int = Field(
+        default=24, description="Households with no contact for this long are erased."
+    )
+    solver_time_limit_seconds: float = Field(
+        default=20.0, description="Time limit of each solve started from the product."
+    )
+    solver_seed: int = Field(default=1, description="Seed of each solve started from the product.")
+    log_level: str = Field(default="INFO", description="Logging level.")
+    import_max_bytes: int = Field(
+        default=20_000_000, description="Largest spreadsheet accepted by an import (bytes)."
+    )
+    timezone: str = Field(
+        default="Europe/Paris",
+        description="Local time zone of dates and times read from or written to spreadsheets.",
+    )
+
+
+def check_production_ready(settings: Settings) -> None:
+    """Refuse the demo secret key anywhere but the embedded SQLite database."""
+    if settings.secret_key == DEMO_SECRET_KEY and not settings.database_url.startswith("sqlite"):
+        raise RuntimeError(
+            "BASKETS_SECRET_KEY garde sa valeur de démonstration : définissez une clé secrète "
+            "longue et aléatoire avant d'utiliser une autre base que SQLite. / "
+            "BASKETS_SECRET_KEY still has its demo value: set a long random secret key before "
+            "using a database other than the embedded SQLite."
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (tests build their own Settings instead)."""
+    return Settings()

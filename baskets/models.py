@@ -1,0 +1,37 @@
+"""Every model, imported once so metadata is complete (Alembic and the fixtures use this)."""
+
+from baskets.accounts.models import Organisation, User
+from baskets.allocation.models import AllocatedBasket, Allocation
+from baskets.common.models import IdempotencyRecord
+from baskets.db import Base
+from baskets.households.models import Household, HouseholdAudit
+from baskets.io.models import HouseholdFingerprint
+from baskets.sponsorship.models import Offer, Project, ProjectNeed
+from baskets.supply.models import Farmer, Product, SupplyLot
+from baskets.territory.models import DistributionPoint, Neighbourhood, Territory
+from baskets.volunteers.models import Vehicle, Volunteer
+from baskets.weeks.models import Week
+
+__all__ = [
+    "AllocatedBasket",
+    "Allocation",
+    "Base",
+    "DistributionPoint",
+    "Farmer",
+    "Household",
+    "HouseholdAudit",
+    "HouseholdFingerprint",
+    "IdempotencyRecord",
+    "Neighbourhood",
+    "Offer",
+    "Organisation",
+    "Product",
+    "Project",
+    "ProjectNeed",
+    "SupplyLot",
+    "Territory",
+    "User",
+    "Vehicle",
+    "Volunteer",
+    "Week",
+]

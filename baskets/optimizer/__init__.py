@@ -1,0 +1,1 @@
+"""Pure solvers for allocation and routing: dataclasses in, dataclasses out."""

@@ -1,0 +1,478 @@
+"""Solve step: lexicographic LP over household classes (GLOP), and which rules bind.
+
+Stages, in the issue's order of objectives:
+
+1. max-min: raise the worst relative coverage ``t``; classes that cannot go higher (non-zero dual
+   on their coverage row) are frozen and the rest raised again (progressive filling), so one
+   class starved by its exclusions does not hold everyone else at its level;
+2. with those levels kept, the most kg;
+3. with that kg kept, the most perishable-weighted kg (short shelf life first);
+4. with that kept, the most variety (sum over products of min(share, 10%) per basket);
+5. with that kept, the least kg x km from farm to point, and big pieces in big baskets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from baskets.optimizer.allocation.build import BuiltProblem, FloatArray, haversine_km
+from baskets.optimizer.allocation.model import (
+    STATUS_FEASIBLE,
+    STATUS_INFEASIBLE,
+    STATUS_OPTIMAL,
+    Binding,
+)
+
+# Relative slack when a stage's optimum becomes a constraint of the next: keeps the next LP
+# feasible despite floating point, at a cost far below a gram per household.
+STAGE_SLACK = 1e-7
+DUAL_TOLERANCE = 1e-9
+MAX_FILL_ROUNDS = 8
+# A basket reaches full variety with ten products of at least 10% each.
+VARIETY_SHARE = 0.1
+FILL_STEP = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSolution:
+    """LP answer per class: kg of each eligible lot, relative coverage level per class."""
+
+    amounts: tuple[FloatArray, ...]
+    levels: FloatArray
+    worst: float
+    status: str
+    binding: tuple[Binding, ...]
+    lp_variables: int
+
+
+@dataclass(slots=True)
+class _Model:
+    solver: Any
+    t: Any
+    x: list[list[Any]]
+    cover: list[Any]
+    share_rows: dict[str, list[Any]]
+    product_rows: dict[str, list[Any]]
+    capacity_rows: dict[int, Any]
+    total_kg: Any
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _build_model(built: BuiltProblem, seed: int) -> _Model:
+    problem = built.problem
+    policy = problem.policy
+    lots = problem.lots
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with every OR-Tools wheel
+        raise RuntimeError("OR-Tools GLOP solver unavailable")
+    solver.SetSolverSpecificParametersAsString(f"random_seed: {int(seed) % 2**31}")
+    inf = solver.infinity()
+    t = solver.NumVar(0.0, inf, "t")
+    x: list[list[Any]] = []
+    cover: list[Any] = []
+    share_rows: dict[str, list[Any]] = {}
+    product_rows: dict[str, list[Any]] = {}
+    lot_terms: list[list[Any]] = [[] for _ in lots]
+    point_terms: dict[int, list[Any]] = {}
+    all_terms: list[Any] = []
+    for c, klass in enumerate(built.classes):
+        xs = [solver.NumVar(0.0, inf, f"x{c}_{int(j)}") for j in klass.lots]
+        x.append(xs)
+        for var, j in zip(xs, klass.lots, strict=True):
+            lot_terms[int(j)].append(var)
+        all_terms.extend(xs)
+        total = solver.Sum(xs) if xs else 0.0
+        cover.append(solver.Add(total - t * (klass.target * klass.need_kg) >= 0.0))
+        solver.Add(total <= policy.max_coverage * klass.need_kg)
+        for category in klass.share_categories:
+            share = policy.min_category_share[category]
+            in_category = [v for v, j in zip(xs, klass.lots, strict=True)
+                           if lots[int(j)].category == category]
+            part = solver.Sum(in_category) if in_category else 0.0
+            share_rows.setdefault(category, []).append(solver.Add(part - share * total >= 0.0))
+        if policy.max_product_share < 1.0 and xs:
+            by_product: dict[str, list[Any]] = {}
+            for var, j in zip(xs, klass.lots, strict=True):
+                by_product.setdefault(lots[int(j)].product, []).append(var)
+            for product, vars_ in by_product.items():
+                product_rows.setdefault(product, []).append(
+                    solver.Add(solver.Sum(vars_) - policy.max_product_share * total <= 0.0)
+                )
+        if klass.point is not None and xs:
+            point_terms.setdefault(klass.point, []).extend(xs)
+    for j, terms in enumerate(lot_terms):
+        if terms:
+            solver.Add(solver.Sum(terms) <= float(built.usable_kg[j]))
+    capacity_rows: dict[int, Any] = {}
+    for p, terms in point_terms.items():
+        cap = problem.points[p].capacity_kg
+        if cap is not None:
+            capacity_rows[p] = solver.Add(solver.Sum(terms) <= cap)
+    total_kg = solver.Sum(all_terms) if all_terms else 0.0
+    return _Model(solver, t, x, cover, share_rows, product_rows, capacity_rows, total_kg)
+
+
+def _run(model: _Model, deadline: float) -> int:
+    remaining = max(0.05, deadline - time.monotonic())
+    model.solver.SetTimeLimit(int(remaining * 1000))
+    return int(model.solver.Solve())
+
+
+def _ok(code: int) -> bool:
+    return code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
+
+
+def _max_t(model: _Model, deadline: float) -> tuple[int, float]:
+    model.solver.Maximize(model.t)
+    code = _run(model, deadline)
+    return code, (model.t.solution_value() if _ok(code) else 0.0)
+
+
+def _relaxed_t(model: _Model, rows: list[Any], deadline: float, *, lower: bool) -> float:
+    """Worst coverage if ``rows`` were dropped (bounds restored afterwards)."""
+    inf = model.solver.infinity()
+    saved = [(r.lb(), r.ub()) for r in rows]
+    for r in rows:
+        if lower:
+            r.SetLb(-inf)
+        else:
+            r.SetUb(inf)
+    _, value = _max_t(model, deadline)
+    for r, (lb, ub) in zip(rows, saved, strict=True):
+        r.SetBounds(lb, ub)
+    return value
+
+
+def _binding(
+    built: BuiltProblem, model: _Model, worst: float, deadline: float
+) -> list[Binding]:
+    """Name the rules that cap the worst coverage, with the coverage each allows."""
+    problem = built.problem
+    policy = problem.policy
+    lots = problem.lots
+    out: list[Binding] = []
+    classes = built.classes
+
+    def bound_by(rows: list[Any]) -> bool:
+        return any(abs(r.dual_value()) > DUAL_TOLERANCE for r in rows)
+
+    # Duals must be read before any further solve.
+    share_bound = {k: bound_by(rows) for k, rows in model.share_rows.items()}
+    product_bound = {p: abs(max((abs(r.dual_value()) for r in rows), default=0.0))
+                     for p, rows in model.product_rows.items()}
+    capacity_bound = {p: bound_by([r]) for p, r in model.capacity_rows.items()}
+
+    for category, is_bound in sorted(share_bound.items()):
+        if not is_bound or time.monotonic() > deadline:
+            continue
+        relaxed = _relaxed_t(model, model.share_rows[category], deadline, lower=True)
+        if relaxed <= worst + 1e-6:
+            continue
+        share = policy.min_category_share[category]
+        need = sum(k.need_kg * k.target for k in classes if category in k.share_categories)
+        have = sum(lot.usable_kg for lot in lots if lot.category == category)
+        missing = max(0.0, share * min(relaxed, policy.max_coverage) * need - have)
+        out.append(Binding(
+            rule="min_category_share",
+            message=(f"the {_pct(share)} {category} share limits coverage to {_pct(worst)}; "
+                     f"{missing:.0f} kg of {category} are missing"),
+            message_fr=(f"la part minimale de {_pct(share)} pour « {category} » limite la "
+                        f"couverture à {_pct(worst)} ; il manque {missing:.0f} kg de "
+                        f"« {category} »"),
+            limit_coverage=worst, missing_kg=missing, subject=category,
+            relaxed_coverage=relaxed,
+        ))
+    bound_products = [p for p, d in product_bound.items() if d > DUAL_TOLERANCE]
+    if bound_products and time.monotonic() < deadline:
+        rows = [r for p in bound_products for r in model.product_rows[p]]
+        relaxed = _relaxed_t(model, rows, deadline, lower=False)
+        if relaxed > worst + 1e-6:
+            top = max(bound_products, key=lambda p: product_bound[p])
+            share = policy.max_product_share
+            need = sum(k.need_kg * k.target for k in classes)
+            other = sum(lot.usable_kg for lot in lots if lot.product != top)
+            missing = max(0.0, (1 - share) * min(relaxed, policy.max_coverage) * need - other)
+            out.append(Binding(
+                rule="max_product_share",
+                message=(f"the {_pct(share)} cap per product limits coverage to {_pct(worst)} "
+                         f"(mostly {top}); {missing:.0f} kg of other products are missing"),
+                message_fr=(f"le plafond de {_pct(share)} par produit limite la couverture à "
+                            f"{_pct(worst)} (surtout « {top} ») ; il manque {missing:.0f} kg "
+                            "d'autres produits"),
+                limit_coverage=worst, missing_kg=missing, subject=top,
+                relaxed_coverage=relaxed,
+            ))
+    bound_points = [p for p, b in capacity_bound.items() if b]
+    if bound_points and time.monotonic() < deadline:
+        relaxed = _relaxed_t(model, [model.capacity_rows[p] for p in bound_points], deadline,
+                             lower=False)
+        if relaxed > worst + 1e-6:
+            for p in bound_points:
+                point = problem.points[p]
+                cap = point.capacity_kg or 0.0
+                need = sum(k.need_kg * k.target for k in classes if k.point == p)
+                missing = max(0.0, min(relaxed, policy.max_coverage) * need - cap)
+                out.append(Binding(
+                    rule="point_capacity_kg",
+                    message=(f"the {cap:.0f} kg capacity of point {point.id} limits coverage "
+                             f"to {_pct(worst)}; it would need {missing:.0f} kg more room"),
+                    message_fr=(f"la capacité de {cap:.0f} kg du point {point.id} limite la "
+                                f"couverture à {_pct(worst)} ; il lui faudrait {missing:.0f} kg "
+                                "de place en plus"),
+                    limit_coverage=worst, missing_kg=missing, subject=point.id,
+                    relaxed_coverage=relaxed,
+                ))
+    return out
+
+
+def _pre_binding(built: BuiltProblem) -> list[Binding]:
+    """Rules visible before solving: basket capacity of points, households excluding all."""
+    problem = built.problem
+    out: list[Binding] = []
+    for p, count in sorted(built.unserved_by_point.items()):
+        point = problem.points[p]
+        out.append(Binding(
+            rule="point_capacity_baskets",
+            message=(f"point {point.id} hands out at most {point.capacity_baskets} baskets; "
+                     f"{count} registered households get none this week"),
+            message_fr=(f"le point {point.id} distribue au plus {point.capacity_baskets} "
+                        f"paniers ; {count} foyers inscrits n'en reçoivent pas cette semaine"),
+            limit_coverage=0.0, subject=point.id,
+        ))
+    starved = sum(len(k.members) for k in built.classes if len(k.lots) == 0)
+    if starved:
+        out.append(Binding(
+            rule="exclusions",
+            message=f"{starved} households exclude every lot on offer and receive nothing",
+            message_fr=(f"{starved} foyers excluent tous les lots proposés et ne reçoivent "
+                        "rien"),
+            limit_coverage=0.0, missing_kg=None,
+        ))
+    return out
+
+
+def _supply_binding(built: BuiltProblem, worst: float) -> Binding | None:
+    policy = built.problem.policy
+    if worst >= policy.max_coverage - 1e-6:
+        return None
+    need = float(sum(k.need_kg * k.target for k in built.classes))
+    supply = float(built.usable_kg.sum())
+    if need <= 0:
+        return None
+    missing = max(0.0, need - supply)
+    return Binding(
+        rule="supply",
+        message=(f"the week's supply ({supply:.0f} kg) is {_pct(supply / need)} of the need "
+                 f"({need:.0f} kg): worst coverage {_pct(worst)}; {missing:.0f} kg are missing "
+                 "to cover every need"),
+        message_fr=(f"l'offre de la semaine ({supply:.0f} kg) couvre {_pct(supply / need)} du "
+                    f"besoin ({need:.0f} kg) : couverture minimale {_pct(worst)} ; il manque "
+                    f"{missing:.0f} kg pour couvrir tous les besoins"),
+        limit_coverage=worst, missing_kg=missing,
+    )
+
+
+def _progressive_filling(
+    model: _Model, built: BuiltProblem, worst: float, deadline: float
+) -> FloatArray | None:
+    """Leximin levels per class: raise the worst, freeze who cannot go higher, repeat.
+
+    Which classes cannot go higher is read from an LP, not from duals (degenerate at the
+    max-min optimum): with ``t`` held at the current level, each free class may rise by up to
+    ``FILL_STEP`` of its target, and the sum of rises is maximised; classes that rise are
+    free to go on, the others are frozen. Returns ``None`` if a solve failed.
+    """
+    solver = model.solver
+    classes = built.classes
+    n = len(classes)
+    rises = [solver.NumVar(0.0, 0.0, "") for _ in range(n)]
+    for c, row in enumerate(model.cover):
+        row.SetCoefficient(rises[c], -FILL_STEP * classes[c].target * classes[c].need_kg)
+    levels = np.full(n, np.nan)
+    level = worst
+    for round_ in range(MAX_FILL_ROUNDS):
+        free = [c for c in range(n) if math.isnan(levels[c])]
+        if round_ > 0:
+            code, level = _max_t(model, deadline)
+            if not _ok(code):
+                return None
+        blocked = free
+        if round_ < MAX_FILL_ROUNDS - 1 and time.monotonic() < deadline:
+            model.t.SetBounds(level, level)
+            for c in free:
+                rises[c].SetUb(1.0)
+            solver.Maximize(solver.Sum([rises[c] for c in free]))
+            code = _run(model, deadline)
+            if not _ok(code):
+                return None
+            blocked = [c for c in free if rises[c].solution_value() < 1e-6]
+            for c in free:
+                rises[c].SetUb(0.0)
+            model.t.SetBounds(0.0, solver.infinity())
+            if not blocked:  # everyone can rise together: the max-t step will tell how far
+                blocked = []
+        for c in blocked:
+            levels[c] = level
+            row = model.cover[c]
+            row.SetCoefficient(model.t, 0.0)
+            row.SetLb(level * classes[c].target * classes[c].need_kg * (1 - STAGE_SLACK))
+        if all(not math.isnan(v) for v in levels):
+            break
+    return np.where(np.isnan(levels), level, levels)
+
+
+def _variety_terms(built: BuiltProblem, model: _Model) -> list[Any]:
+    """Variety of each class's basket: the sum over products of min(share, VARIETY_SHARE).
+
+    Concave, so an LP can maximise it (one bounded variable per class and product). It also
+    spreads each basket over more products, so whole pieces round with less damage.
+    """
+    solver = model.solver
+    lots = built.problem.lots
+    terms = []
+    for xs, klass in zip(model.x, built.classes, strict=True):
+        if not xs or klass.need_kg <= 0:
+            continue
+        total = solver.Sum(xs)
+        by_product: dict[str, list[Any]] = {}
+        for var, j in zip(xs, klass.lots, strict=True):
+            by_product.setdefault(lots[int(j)].product, []).append(var)
+        for vars_ in by_product.values():
+            y = solver.NumVar(0.0, solver.infinity(), "")
+            solver.Add(y <= solver.Sum(vars_))
+            solver.Add(y <= VARIETY_SHARE * total)
+            terms.append(y * (1.0 / klass.need_kg))
+    return terms
+
+
+def _last_stage_terms(built: BuiltProblem, model: _Model) -> list[Any]:
+    """Cost of the last stage: km from farm to point, and big pieces in small baskets.
+
+    Once the worst coverage, kg and freshness are fixed, a piece lot is better given to
+    classes of large households (a 1.5 kg squash rounds badly in a 4 kg basket), and a lot
+    better given to near points. Both terms are scaled to [0, 1] per kg.
+    """
+    problem = built.problem
+    km: list[list[float]] = []
+    for klass in built.classes:
+        if klass.point is None:
+            km.append([0.0] * len(klass.lots))
+            continue
+        point = problem.points[klass.point]
+        km.append([
+            haversine_km(point.lat, point.lon, problem.lots[int(j)].lat, problem.lots[int(j)].lon)
+            for j in klass.lots
+        ])
+    longest = max((d for row in km for d in row), default=0.0) or 1.0
+    terms = []
+    for xs, klass, row in zip(model.x, built.classes, km, strict=True):
+        mean_need = klass.need_kg / max(1, len(klass.members))
+        for var, j, d in zip(xs, klass.lots, row, strict=True):
+            bulk = min(1.0, float(built.unit_kg[int(j)]) / mean_need) if mean_need > 0 else 0.0
+            terms.append(var * (d / longest + bulk))
+    return terms
+
+
+def solve_classes(
+    built: BuiltProblem,
+    *,
+    time_limit: float,
+    seed: int,
+    explain: bool = True,
+) -> ClassSolution:
+    """Solve the class-level LP lexicographically (see the module docstring).
+
+    Parameters
+    ----------
+    built
+        Output of :func:`baskets.optimizer.allocation.build.build`.
+    time_limit
+        Seconds for all stages together; a stage cut short makes the status ``feasible``.
+    seed
+        GLOP random seed (the answer is deterministic for a given seed).
+    explain
+        Whether to re-solve with rules relaxed to report which ones bind.
+
+    Returns
+    -------
+    ClassSolution
+    """
+    deadline = time.monotonic() + max(0.1, time_limit)
+    classes = built.classes
+    n = len(classes)
+    pre = _pre_binding(built)
+    if n == 0:
+        return ClassSolution((), np.zeros(0), 0.0, STATUS_OPTIMAL, tuple(pre), 0)
+    model = _build_model(built, seed)
+    lp_variables = sum(len(xs) for xs in model.x)
+    status = STATUS_OPTIMAL
+
+    code, worst = _max_t(model, deadline)
+    if not _ok(code):
+        return ClassSolution(
+            tuple(np.zeros(len(k.lots)) for k in classes), np.zeros(n), 0.0,
+            STATUS_INFEASIBLE, tuple(pre), lp_variables,
+        )
+    if code != pywraplp.Solver.OPTIMAL:
+        status = STATUS_FEASIBLE
+    binding = list(pre)
+    if explain:
+        binding.extend(_binding(built, model, worst, deadline))
+        s = _supply_binding(built, worst)
+        if s is not None:
+            binding.append(s)
+
+    levels = _progressive_filling(model, built, worst, deadline)
+    if levels is None:
+        status = STATUS_FEASIBLE
+        levels = np.full(n, worst)
+    for c in range(n):
+        row = model.cover[c]
+        row.SetCoefficient(model.t, 0.0)
+        row.SetLb(levels[c] * classes[c].target * classes[c].need_kg * (1 - STAGE_SLACK))
+
+    solver = model.solver
+    solver.Maximize(model.total_kg)
+    code = _run(model, deadline)
+    if _ok(code):
+        kg = solver.Objective().Value()
+        solver.Add(model.total_kg >= kg * (1 - STAGE_SLACK))
+        perish_terms = [
+            var * float(built.perishability[int(j)])
+            for xs, klass in zip(model.x, classes, strict=True)
+            for var, j in zip(xs, klass.lots, strict=True)
+        ]
+        solver.Maximize(solver.Sum(perish_terms))
+        code = _run(model, deadline)
+        if _ok(code):
+            value = solver.Objective().Value()
+            solver.Add(solver.Sum(perish_terms) >= value * (1 - STAGE_SLACK))
+            variety = _variety_terms(built, model)
+            solver.Maximize(solver.Sum(variety))
+            code = _run(model, deadline)
+        if _ok(code):
+            value = solver.Objective().Value()
+            solver.Add(solver.Sum(variety) >= value * (1 - STAGE_SLACK))
+            solver.Minimize(solver.Sum(_last_stage_terms(built, model)))
+            code = _run(model, deadline)
+    if code != pywraplp.Solver.OPTIMAL:
+        status = STATUS_FEASIBLE
+    if not _ok(code):
+        # A later stage failed (time limit): fall back to the max-min answer, re-solved.
+        solver.Maximize(model.total_kg)
+        code = _run(model, deadline + 5.0)
+    amounts = tuple(
+        np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
+        if _ok(code) else np.zeros(len(xs))
+        for xs in model.x
+    )
+    return ClassSolution(amounts, levels, worst, status, tuple(binding), lp_variables)

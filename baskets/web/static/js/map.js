@@ -1,0 +1,33 @@
+// Maps: markers are vector circles, so they draw even when no tile can be loaded.
+(function () {
+  "use strict";
+  var COLOURS = { point: "#1f6f43", farm: "#b3541e" };
+  document.querySelectorAll("[data-map]").forEach(function (element) {
+    if (typeof L === "undefined") { return; }
+    var dataNode = element.parentNode.querySelector(".map-data");
+    var markers = dataNode ? JSON.parse(dataNode.textContent) : [];
+    var map = L.map(element, { scrollWheelZoom: false });
+    var tiles = element.getAttribute("data-tiles");
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 18, attribution: element.getAttribute("data-attribution") || "" })
+        .addTo(map);
+    }
+    var bounds = [];
+    markers.forEach(function (marker) {
+      var label = document.createElement("span");
+      label.textContent = marker.name;  // text, never HTML: names come from users
+      L.circleMarker([marker.lat, marker.lon], {
+        radius: marker.kind === "farm" ? 7 : 8, color: "#ffffff", weight: 2,
+        fillColor: COLOURS[marker.kind] || "#333333", fillOpacity: 0.95,
+        className: "marker-" + marker.kind
+      }).bindTooltip(label).addTo(map);
+      bounds.push([marker.lat, marker.lon]);
+    });
+    if (bounds.length) {
+      map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
+    } else {
+      map.setView([46.6, 2.4], 5);
+    }
+    element.setAttribute("data-markers-drawn", String(bounds.length));
+  });
+})();

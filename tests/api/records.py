@@ -1,0 +1,124 @@
+"""Records owned by 'mine' and 'theirs' organisations, for the per-route tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from baskets.allocation.models import AllocatedBasket, Allocation
+from baskets.households.models import Household, ReferralReason
+from baskets.sponsorship.models import Offer, Project, ProjectNeed
+from baskets.supply.models import Farmer, SupplyLot
+from baskets.volunteers.models import Vehicle, VehicleKind, Volunteer
+from baskets.weeks.models import Week, WeekStatus
+from tests.world import World
+
+MONDAY = date.today() - timedelta(days=date.today().weekday())
+
+
+def _farmer(org: uuid.UUID) -> Farmer:
+    return Farmer(organisation_id=org, name="Ferme des Paluds", siret="12345678900017",
+                  address="Chemin des Paluds, Châteaurenard", lat=43.88, lon=4.85)
+
+
+def _household(org: uuid.UUID, nbh: uuid.UUID, point: uuid.UUID, ref: str) -> Household:
+    return Household(organisation_id=org, reference=ref, contact_name="Nadia B.",
+                     phone="06 39 98 00 01", adults=2, children=1, neighbourhood_id=nbh,
+                     distribution_point_id=point, referral_reason=ReferralReason.job_loss,
+                     valid_until=MONDAY + timedelta(days=90),
+                     consent_date=MONDAY - timedelta(days=10),
+                     last_contact_date=MONDAY - timedelta(days=3))
+
+
+def _vehicle(org: uuid.UUID) -> Vehicle:
+    return Vehicle(organisation_id=org, name="Camion 1", capacity_kg=800, depot_lat=43.34,
+                   depot_lon=5.38, shift_start="07:00", shift_end="13:00", max_duration_min=300)
+
+
+def _offer(org: uuid.UUID) -> Offer:
+    return Offer(organisation_id=org, title="Comptabilité associative", skills={"accounting": 4},
+                 hours=40, starts_on=MONDAY, ends_on=MONDAY + timedelta(days=60), lat=43.3,
+                 lon=5.4, max_km=20, min_chunk_hours=2)
+
+
+def _project(org: uuid.UUID, nbh: uuid.UUID) -> Project:
+    return Project(organisation_id=org, neighbourhood_id=nbh, title="Jardin partagé",
+                   starts_on=MONDAY, ends_on=MONDAY + timedelta(days=90), lat=43.33, lon=5.42,
+                   needs=[ProjectNeed(position=0, skill="gardening", min_level=2, hours=30)])
+
+
+def make_records(session: Session, world: World) -> dict[str, uuid.UUID]:
+    """One record per kind for the tester's organisation and one for another organisation."""
+    w = world.ids
+    records: dict[str, object] = {
+        "farmer_mine": _farmer(w["team1"]),
+        "farmer_theirs": _farmer(w["team2"]),
+        "week_mine": Week(organisation_id=w["team1"], starts_on=MONDAY),
+        "week_theirs": Week(organisation_id=w["team2"], starts_on=MONDAY),
+        "household_mine": _household(w["assoc1"], w["n1"], w["point1"], "H-MINE"),
+        # Same territory, other association: must be as invisible as another territory's.
+        "household_theirs": _household(w["assoc1b"], w["n1"], w["point1b"], "H-THEIRS"),
+        "vehicle_mine": _vehicle(w["team1"]),
+        "vehicle_theirs": _vehicle(w["team2"]),
+        "offer_mine": _offer(w["company1"]),
+        "offer_theirs": _offer(w["company2"]),
+        "project_mine": _project(w["assoc1"], w["n1"]),
+        "project_theirs": _project(w["assoc2"], w["n2"]),
+        "volunteer_mine": Volunteer(user_id=w["user_volunteer1"], organisation_id=w["team1"],
+                                    home_area="Marseille 13e", lat=43.35, lon=5.43,
+                                    vehicle_kind=VehicleKind.car, capacity_kg=150),
+        "volunteer_theirs": Volunteer(user_id=w["user_volunteer2"], organisation_id=w["team2"],
+                                      home_area="Mulhouse", lat=47.75, lon=7.34,
+                                      vehicle_kind=VehicleKind.car, capacity_kg=150),
+    }
+    for record in records.values():
+        session.add(record)
+    session.flush()
+    ids = {name: record.id for name, record in records.items()}  # type: ignore[attr-defined]
+    start = datetime.combine(MONDAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=7)
+    for side, team in (("mine", "team1"), ("theirs", "team2")):
+        lot = SupplyLot(organisation_id=w[team], week_id=ids[f"week_{side}"],
+                        farmer_id=ids[f"farmer_{side}"], product_id=w["leek"], quantity_kg=120,
+                        harvest_date=MONDAY, pickup_start=start,
+                        pickup_end=start + timedelta(hours=3), price_per_kg=1.8)
+        session.add(lot)
+        session.flush()
+        ids[f"lot_{side}"] = lot.id
+    ids["point_mine"], ids["point_theirs"] = w["point1"], w["point1b"]
+    ids.update(_allocations(session, world, ids))
+    ids["organisation_mine"], ids["organisation_theirs"] = w["assoc1"], w["assoc2"]
+    session.commit()
+    return ids
+
+
+def _allocations(session: Session, world: World, ids: dict[str, uuid.UUID]
+                 ) -> dict[str, uuid.UUID]:
+    """A stored allocation per week (no solve): one basket per household of the week's side."""
+    w = world.ids
+    made: dict[str, uuid.UUID] = {}
+    for side, team in (("mine", "team1"), ("theirs", "team2")):
+        allocation = Allocation(organisation_id=w[team], week_id=ids[f"week_{side}"],
+                                solver_status="optimal", time_limit=1, seed=1, wall_seconds=0.1,
+                                metrics={"min_coverage": 0.5}, binding=[], unallocated=[])
+        session.add(allocation)
+        week = session.get(Week, ids[f"week_{side}"])
+        assert week is not None
+        week.status = WeekStatus.allocated
+        session.flush()
+        made[f"allocation_{side}"] = allocation.id
+    for side, household, assoc, point in (("mine", "household_mine", "assoc1", "point1"),
+                                          ("theirs", "household_theirs", "assoc1b", "point1b")):
+        basket = AllocatedBasket(
+            allocation_id=made["allocation_mine"], week_id=ids["week_mine"],
+            household_id=ids[household], organisation_id=w[assoc],
+            distribution_point_id=w[point], neighbourhood_id=w["n1"], consumption_units=1.8,
+            kg=6.0, need_kg=7.2, coverage=0.8333,
+            items=[{"lot_id": str(ids["lot_mine"]), "product_id": str(w["leek"]), "kg": 6.0,
+                    "pieces": None}],
+        )
+        session.add(basket)
+        session.flush()
+        made[f"basket_{side}"] = basket.id
+    return made

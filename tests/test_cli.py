@@ -1,0 +1,76 @@
+"""The `baskets` command: database, fixtures, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "baskets.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=120, check=False)
+
+
+def test_db_upgrade_and_fixtures_load_are_repeatable(tmp_path: Path) -> None:
+    """`db upgrade` then `fixtures load` twice: the second load changes nothing."""
+    env = {"BASKETS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"}
+    assert run("db", "upgrade", env=env).returncode == 0
+    first = run("fixtures", "load", env=env)
+    assert first.returncode == 0, first.stderr
+    assert '"households"' in first.stdout
+    second = run("fixtures", "load", env=env)
+    assert "déjà chargées" in second.stdout
+
+
+def test_demo_prepares_without_serving(tmp_path: Path) -> None:
+    """`baskets demo --no-serve` migrates and loads the embedded database."""
+    env = {"BASKETS_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    result = run("demo", "--no-serve", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo.sqlite3").stat().st_size > 100_000
+
+
+SCENARIO = """{"policy": {"kg_per_consumption_unit": 4.0, "max_coverage": 1.25,
+                          "min_category_share": {"vegetable": 0.4}, "max_product_share": 0.6},
+             "points": [{"id": "P1", "lat": 43.3, "lon": 5.4}],
+             "lots": [{"id": "L1", "product": "poireaux", "category": "vegetable",
+                       "quantity_kg": 10, "unit_kg": null, "shelf_life_days": 10,
+                       "lat": 43.8, "lon": 4.8},
+                      {"id": "L2", "product": "pommes", "category": "fruit",
+                       "quantity_kg": 6, "unit_kg": null, "shelf_life_days": 30,
+                       "lat": 43.8, "lon": 4.8}],
+             "households": [{"id": "H1", "point": "P1", "adults": 1, "children": 0,
+                             "excluded_products": [], "excluded_categories": []},
+                            {"id": "H2", "point": "P1", "adults": 2, "children": 2,
+                             "excluded_products": [], "excluded_categories": []}]}"""
+
+
+def test_solve_allocation_prints_json(tmp_path: Path) -> None:
+    """`solve allocation` prints the contract's JSON for a valid scenario."""
+    import json
+
+    scenario = tmp_path / "s.json"
+    scenario.write_text(SCENARIO)
+    result = run("solve", "allocation", str(scenario), "--time-limit", "5", "--seed", "3",
+                 env={})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["status"] in ("optimal", "feasible")
+    assert {b["household"] for b in answer["baskets"]} == {"H1", "H2"}
+    given = sum(item["kg"] for b in answer["baskets"] for item in b["items"])
+    assert given <= 16 + 1e-6
+
+
+def test_solve_allocation_bad_file_exits_2(tmp_path: Path) -> None:
+    """An unknown point, and broken JSON, each exit with code 2 and a precise message."""
+    unknown = tmp_path / "u.json"
+    unknown.write_text(SCENARIO.replace('"point": "P1", "adults": 1', '"point": "P9", "adults": 1'))
+    broken = tmp_path / "b.json"
+    broken.write_text("{not json")
+    first = run("solve", "allocation", str(unknown), env={})
+    second = run("solve", "allocation", str(broken), env={})
+    assert first.returncode == second.returncode == 2
+    assert "P9" in first.stderr
+    assert "line 1" in second.stderr
