@@ -23,6 +23,8 @@ app.add_typer(solve_app, name="solve")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(gdpr_app, name="gdpr")
+jobs_app = typer.Typer(help="Background jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 TimeLimit = Annotated[float, typer.Option("--time-limit", min=0.1, help="Seconds.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
@@ -71,6 +73,52 @@ def serve(
     from baskets.api.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork or solo.")] = "prefork",
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Start a Celery worker on the jobs queue (needs BASKETS_BROKER_URL)."""
+    settings = get_settings()
+    if not settings.broker_url:
+        typer.echo("BASKETS_BROKER_URL n'est pas défini / is not set.", err=True)
+        raise typer.Exit(code=2)
+    from baskets.jobs.celery_app import celery_app
+
+    celery_app.worker_main([
+        "worker", "--queues", settings.jobs_queue, "--concurrency", str(concurrency),
+        "--pool", pool, "--loglevel", loglevel, "--without-gossip", "--without-mingle",
+        "--without-heartbeat",
+    ])
+
+
+@jobs_app.command("reconcile")
+def jobs_reconcile(
+    every: Annotated[float | None, typer.Option(
+        "--every", min=0.1, help="Repeat every S seconds (default: once).")] = None,
+) -> None:
+    """Re-enqueue queued or running jobs whose lease expired (lost message, dead worker)."""
+    import time
+
+    from baskets.db import make_engine, make_session_factory
+    from baskets.jobs.executor import make_executor
+    from baskets.jobs.service import reconcile
+
+    settings = get_settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    executor = make_executor(settings, factory)
+    while True:
+        ids = reconcile(factory, executor, settings)
+        typer.echo(f"{len(ids)} tâche(s) relancée(s) / job(s) re-enqueued")
+        if every is None:
+            break
+        time.sleep(every)
+    shutdown = getattr(executor, "shutdown", None)
+    if shutdown is not None:
+        shutdown(wait=True)
 
 
 def run_demo_week() -> None:

@@ -58,6 +58,34 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=20_000_000, description="Largest spreadsheet accepted by an import (bytes)."
     )
+    jobs_queue: str = Field(
+        default="baskets", description="Celery queue (Redis list) the jobs are sent to."
+    )
+    jobs_max_attempts: int = Field(
+        default=3, ge=1,
+        description="Runs of a job before it is marked failed (no endless redelivery).",
+    )
+    jobs_soft_time_limit_seconds: float = Field(
+        default=300.0, gt=0,
+        description="Soft time limit of a job: the solve stores its best answer, timed_out.",
+    )
+    jobs_hard_time_limit_seconds: float = Field(
+        default=360.0, gt=0, description="Hard time limit of a job: the worker process is killed."
+    )
+    jobs_visibility_timeout_seconds: int = Field(
+        default=3600, gt=0,
+        description="Seconds before Redis redelivers an unacknowledged job (beyond any solve).",
+    )
+    jobs_lease_grace_seconds: float = Field(
+        default=30.0, gt=0,
+        description="Lease of a job beyond its hard time limit, then the reconciler resends it.",
+    )
+    jobs_inprocess_workers: int = Field(
+        default=2, ge=1, description="Threads of the in-process executor (no broker configured)."
+    )
+    jobs_reconcile_every_seconds: float = Field(
+        default=30.0, gt=0, description="Period of `baskets jobs reconcile --every` by default."
+    )
     timezone: str = Field(
         default="Europe/Paris",
         description="Local time zone of dates and times read from or written to spreadsheets.",

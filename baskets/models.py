@@ -6,6 +6,7 @@ from baskets.common.models import IdempotencyRecord
 from baskets.db import Base
 from baskets.households.models import Household, HouseholdAudit
 from baskets.io.models import HouseholdFingerprint
+from baskets.jobs.models import Job
 from baskets.sponsorship.models import Offer, Project, ProjectNeed
 from baskets.supply.models import Farmer, Product, SupplyLot
 from baskets.territory.models import DistributionPoint, Neighbourhood, Territory
@@ -22,6 +23,7 @@ __all__ = [
     "HouseholdAudit",
     "HouseholdFingerprint",
     "IdempotencyRecord",
+    "Job",
     "Neighbourhood",
     "Offer",
     "Organisation",

@@ -16,6 +16,8 @@ from baskets.common.scope import Actor, get_in_territory, get_owned, owned
 from baskets.db import utcnow
 from baskets.errors import Conflict, InvalidInput, NotFound
 from baskets.households.models import Household
+from baskets.jobs import service as jobs
+from baskets.jobs.models import Job
 from baskets.optimizer import allocation as solver
 from baskets.supply.models import Farmer, Product, SupplyLot
 from baskets.territory.models import DistributionPoint, Neighbourhood
@@ -87,12 +89,17 @@ def active_households(session: Session, organisations: Any, week: Week) -> list[
     ))
 
 
-def allocate_week(
-    session: Session, *, actor: Actor, week_id: uuid.UUID, time_limit: float, seed: int
-) -> Allocation:
-    """Solve the week's allocation and store it, replacing any previous draft whole."""
+def prepare_week(
+    session: Session, *, actor: Actor, week_id: uuid.UUID
+) -> tuple[Week, solver.AllocationProblem]:
+    """The actor's week and its problem, refused when frozen, without lots or households."""
     actor.require(Role.coordinator)
     week = get_owned(session, Week, week_id, actor, WEEK)
+    return week, checked_problem(session, week)
+
+
+def checked_problem(session: Session, week: Week) -> solver.AllocationProblem:
+    """The week's problem; 409 when published, 422 without lots or households."""
     if week.status in FROZEN:
         raise Conflict(
             "Cette semaine est publiée : son allocation est figée.",
@@ -105,11 +112,47 @@ def allocate_week(
     if not problem.households:
         raise InvalidInput("Aucun foyer actif dans le territoire.",
                            "No active household in the territory.")
+    return problem
+
+
+def allocate_week(
+    session: Session, *, actor: Actor, week_id: uuid.UUID, time_limit: float, seed: int
+) -> Allocation:
+    """Solve the week's allocation now and store it, replacing any previous draft whole.
+
+    The synchronous path (demo, CLI); the API and the pages start a job instead
+    (`start_allocation`), which runs the same solve in `baskets.allocation.tasks`.
+    """
+    week, problem = prepare_week(session, actor=actor, week_id=week_id)
     started = time.perf_counter()
     result = solver.solve_allocation(problem, time_limit=time_limit, seed=seed)
     wall = time.perf_counter() - started
     return store_result(session, actor=actor, week=week, problem=problem, result=result,
                         time_limit=time_limit, seed=seed, wall_seconds=wall)
+
+
+def start_allocation(
+    session: Session, *, actor: Actor, week_id: uuid.UUID, time_limit: float, seed: int
+) -> Job:
+    """Check the week now (409/422 at once), then submit the allocation job."""
+    week, _ = prepare_week(session, actor=actor, week_id=week_id)
+    return jobs.submit(session, actor, "allocation",
+                       {"week_id": str(week.id), "time_limit": time_limit, "seed": seed})
+
+
+def household_territories(session: Session,
+                          problem: solver.AllocationProblem) -> dict[str, str]:
+    """Each household's territory: its distribution point's neighbourhood's."""
+    points = {uuid.UUID(p.id) for p in problem.points}
+    territory_of = {
+        str(point_id): str(territory_id)
+        for point_id, territory_id in session.execute(
+            select(DistributionPoint.id, Neighbourhood.territory_id)
+            .join(Neighbourhood, Neighbourhood.id == DistributionPoint.neighbourhood_id)
+            .where(DistributionPoint.id.in_(points))
+        )
+    }
+    return {h.id: territory_of[h.point] for h in problem.households}
 
 
 def store_result(

@@ -17,6 +17,7 @@ from baskets.api.routers import (
     allocation,
     auth,
     households,
+    jobs,
     sponsorship,
     supply,
     territory,
@@ -26,6 +27,7 @@ from baskets.api.routers import volunteers as volunteers_router
 from baskets.config import Settings, check_production_ready, get_settings
 from baskets.db import make_engine, make_session_factory
 from baskets.i18n import negotiate_locale
+from baskets.jobs.executor import make_executor
 from baskets.web.routes import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -64,6 +66,7 @@ def create_app(
         engine = engine or make_engine(settings.database_url)
         session_factory = make_session_factory(engine)
     app.state.session_factory = session_factory
+    app.state.job_executor = make_executor(settings, session_factory)
     app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute)
     install_error_handlers(app)
 
@@ -103,6 +106,7 @@ def create_app(
         volunteers_router.router,
         sponsorship.router,
         allocation.router,
+        jobs.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_router)

@@ -16,6 +16,7 @@ from baskets.common.scope import Actor
 from baskets.config import Settings
 from baskets.errors import Unauthorized
 from baskets.i18n import negotiate_locale
+from baskets.jobs.runner import EXECUTOR_KEY, SETTINGS_KEY
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -28,6 +29,9 @@ def get_settings_dep(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit when the handler succeeds, roll back otherwise."""
     session: Session = request.app.state.session_factory()
+    # Jobs submitted during the request go to the app's executor once the commit is done.
+    session.info[EXECUTOR_KEY] = request.app.state.job_executor
+    session.info[SETTINGS_KEY] = request.app.state.settings
     try:
         yield session
         session.commit()

@@ -55,8 +55,14 @@ def allocate(client: TestClient, world: World, week_id: uuid.UUID, **headers: st
     response = client.post(f"/api/v1/weeks/{week_id}/allocation",
                            json={"time_limit": 5, "seed": 1},
                            headers={**world.auth("coord1"), **headers})
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    assert response.status_code == 202, response.text
+    assert response.headers["Location"] == response.json()["url"]
+    # Without a broker, the test app runs the job right after the request's commit.
+    job = client.get(response.json()["url"], headers=world.auth("coord1")).json()
+    assert job["status"] == "succeeded", job
+    stored = client.get(f"/api/v1/weeks/{week_id}/allocation", headers=world.auth("coord1"))
+    assert stored.status_code == 200, stored.text
+    return stored.json()  # type: ignore[no-any-return]
 
 
 def test_allocation_stores_a_basket_per_household(client: TestClient, world: World,

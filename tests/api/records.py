@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from baskets.allocation.models import AllocatedBasket, Allocation
 from baskets.households.models import Household, ReferralReason
+from baskets.jobs.models import Job
 from baskets.sponsorship.models import Offer, Project, ProjectNeed
 from baskets.supply.models import Farmer, SupplyLot
 from baskets.volunteers.models import Vehicle, VehicleKind, Volunteer
@@ -89,6 +90,13 @@ def make_records(session: Session, world: World) -> dict[str, uuid.UUID]:
     ids["point_mine"], ids["point_theirs"] = w["point1"], w["point1b"]
     ids.update(_allocations(session, world, ids))
     ids["organisation_mine"], ids["organisation_theirs"] = w["assoc1"], w["assoc2"]
+    for side, team, user in (("mine", "team1", "user_coord1"), ("theirs", "team2", "user_coord2")):
+        # A queued job nobody runs (never enqueued): it can be read, followed and cancelled.
+        job = Job(kind="allocation", params={"week_id": str(ids[f"week_{side}"])},
+                  organisation_id=w[team], requested_by=w[user])
+        session.add(job)
+        session.flush()
+        ids[f"job_{side}"] = job.id
     session.commit()
     return ids
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 
 from baskets.allocation import service
 from baskets.allocation.schemas import (
@@ -17,21 +17,25 @@ from baskets.allocation.schemas import (
 )
 from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
 from baskets.common.pagination import Page, paginate
+from baskets.jobs import service as jobs
+from baskets.jobs.schemas import SubmittedOut
 from baskets.weeks.schemas import WeekOut
 
 router = APIRouter(tags=["allocation"])
 
 
-@router.post("/weeks/{week_id}/allocation", response_model=AllocationOut, status_code=201,
-             summary="Allouer la semaine / allocate the week")
+@router.post("/weeks/{week_id}/allocation", response_model=SubmittedOut, status_code=202,
+             summary="Lancer l'allocation de la semaine (tâche) / start the week's allocation")
 def allocate(week_id: uuid.UUID, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-             locale: LocaleDep, options: AllocateIn = Body(default_factory=AllocateIn)) -> Any:
-    service.allocate_week(
+             response: Response, options: AllocateIn = Body(default_factory=AllocateIn)) -> Any:
+    job = service.start_allocation(
         session, actor=actor, week_id=week_id,
         time_limit=options.time_limit or settings.solver_time_limit_seconds,
         seed=settings.solver_seed if options.seed is None else options.seed,
     )
-    return _localised(service.get_allocation(session, actor=actor, week_id=week_id), locale)
+    url = f"/api/v1/jobs/{job.id}"
+    response.headers["Location"] = url
+    return {"job": jobs.job_out(job), "url": url}
 
 
 @router.get("/weeks/{week_id}/allocation", response_model=AllocationOut)

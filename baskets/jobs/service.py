@@ -1,0 +1,132 @@
+"""Submit, read, list and cancel jobs; re-enqueue the ones whose lease expired."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from baskets.common.scope import Actor, get_owned, owned
+from baskets.config import Settings
+from baskets.db import utcnow
+from baskets.errors import Conflict
+from baskets.jobs.executor import Executor, enqueue_after_commit
+from baskets.jobs.models import TERMINAL, Job, JobStatus
+from baskets.jobs.registry import get_task
+from baskets.jobs.runner import MESSAGES, lease
+
+JOB = ("Tâche", "Job")
+
+
+def submit(session: Session, actor: Actor, kind: str, params: dict[str, Any]) -> Job:
+    """Record a job for the actor's organisation; it is enqueued once the transaction commits."""
+    get_task(kind)  # an unknown kind fails here, not in a worker
+    job = Job(kind=kind, params=params, organisation_id=actor.organisation_id,
+              requested_by=actor.user.id, status=JobStatus.queued,
+              message=MESSAGES[JobStatus.queued], lease_until=utcnow() + _queued_grace(session))
+    session.add(job)
+    session.flush()
+    enqueue_after_commit(session, job.id)
+    return job
+
+
+def submit_part(session: Session, parent: Job, kind: str, params: dict[str, Any]) -> Job:
+    """A part of `parent` (one territory of a split solve), enqueued after the commit."""
+    get_task(kind)
+    job = Job(kind=kind, params=params, organisation_id=parent.organisation_id,
+              requested_by=parent.requested_by, parent_id=parent.id, status=JobStatus.queued,
+              message=MESSAGES[JobStatus.queued], lease_until=utcnow() + _queued_grace(session))
+    session.add(job)
+    session.flush()
+    enqueue_after_commit(session, job.id)
+    return job
+
+
+def _queued_grace(session: Session) -> timedelta:
+    from baskets.config import get_settings
+    from baskets.jobs.runner import SETTINGS_KEY
+
+    settings: Settings = session.info.get(SETTINGS_KEY) or get_settings()
+    return timedelta(seconds=settings.jobs_lease_grace_seconds)
+
+
+def jobs_query(actor: Actor, *, status: JobStatus | None = None,
+               kind: str | None = None) -> Select[Job]:
+    """The organisation's jobs (not their parts), newest first."""
+    query = owned(Job, actor).where(Job.parent_id.is_(None))
+    if status is not None:
+        query = query.where(Job.status == status)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return query.order_by(Job.created_at.desc(), Job.id)
+
+
+def get_job(session: Session, *, actor: Actor, job_id: uuid.UUID) -> Job:
+    """One of the organisation's jobs, else 404."""
+    return get_owned(session, Job, job_id, actor, JOB)
+
+
+def cancel_job(session: Session, *, actor: Actor, job_id: uuid.UUID) -> Job:
+    """Cancel a queued or running job (and its parts); a finished one answers 409."""
+    job = get_job(session, actor=actor, job_id=job_id)
+    if job.status in TERMINAL:
+        raise Conflict("Cette tâche est déjà terminée.", "This job has already ended.")
+    now = utcnow()
+    session.execute(
+        update(Job)
+        .where(or_(Job.id == job.id, Job.parent_id == job.id))
+        .where(Job.status.in_([JobStatus.queued, JobStatus.running]))
+        .values(status=JobStatus.cancelled, finished_at=now, updated_at=now, lease_until=None,
+                message=MESSAGES[JobStatus.cancelled])
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(job)
+    return job
+
+
+def job_out(job: Job) -> dict[str, Any]:
+    """The job as the API and the pages show it."""
+    return {
+        "id": job.id, "kind": job.kind, "params": job.params, "status": job.status,
+        "progress": job.progress, "message": job.message, "attempts": job.attempts,
+        "result": job.result, "error": job.error, "created_at": job.created_at,
+        "started_at": job.started_at, "finished_at": job.finished_at,
+        "requested_by": job.requested_by, "url": f"/api/v1/jobs/{job.id}",
+    }
+
+
+def reconcile(factory: sessionmaker[Session], executor: Executor,
+              settings: Settings) -> list[uuid.UUID]:
+    """Re-enqueue queued or running jobs whose lease expired (lost message, dead worker).
+
+    A running job whose lease expired goes back to queued (its attempts are kept, so the cap
+    still applies); the claim's compare-and-set makes a duplicate message harmless.
+    """
+    now = utcnow()
+    grace = timedelta(seconds=settings.jobs_lease_grace_seconds)
+    with factory() as session:
+        expired = list(session.scalars(
+            select(Job)
+            .where(Job.status.in_([JobStatus.queued, JobStatus.running]))
+            .where(or_(Job.lease_until.is_(None), Job.lease_until < now))
+            .order_by(Job.created_at)
+            .with_for_update(skip_locked=True)
+        ))
+        for job in expired:
+            # A parent waiting on its parts is re-run too: it finishes if they all ended.
+            job.status = JobStatus.queued
+            job.lease_until = now + grace
+            job.message = "Relancé après expiration du bail"
+            job.updated_at = now
+        ids = [job.id for job in expired]
+        session.commit()
+    if ids:
+        executor.enqueue(ids)
+    return ids
+
+
+__all__ = ["cancel_job", "get_job", "job_out", "jobs_query", "lease", "reconcile", "submit",
+           "submit_part"]
