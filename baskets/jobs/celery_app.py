@@ -53,7 +53,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         "task_ignore_result": True,
         "broker_connection_retry_on_startup": True,
-        "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "enable_utc": True,
     }
@@ -67,7 +66,7 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("baskets", broker=settings.broker_url or "memory://", set_as_current=False)
     app.conf.update(celery_config(settings))
 
-    @app.task(name=RUN_TASK)  # type: ignore[untyped-decorator]
+    @app.task(name=RUN_TASK, shared=False)  # type: ignore[untyped-decorator]
     def run(job_id: str) -> str | None:
         status = run_job(_factory(settings), uuid.UUID(job_id), settings=settings,
                          executor=CeleryExecutor(app, settings), cap=time_cap(settings))
