@@ -37,7 +37,8 @@ class Programme:
 
 def make_programme(
     session: Session, *, territories: int = 1, households: int = 40, lots: int = 6,
-    weeks: int = 1, seed: int = 1, points: int = 2, exclusions: float = 0.2, password_hash: str = "x", first_monday: date | None = None,
+    weeks: int = 1, seed: int = 1, points: int = 2, exclusions: float = 0.2,
+    password_hash: str = "x", first_monday: date | None = None,
 ) -> Programme:
     """Create a programme with `weeks` weeks of `lots` lots each and `households` households
     spread over `territories` territories (`points` neighbourhoods and points each); a share

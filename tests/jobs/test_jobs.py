@@ -102,7 +102,8 @@ def test_submit_follow_progress_and_get_the_result(
         assert events[-1][0] == "end"
         assert events[-1][1]["status"] == "succeeded", events[-1][1]
         progress = [data["progress"] for _, data in events]
-        assert progress == sorted(progress) and progress[-1] == 100
+        assert progress == sorted(progress)
+        assert progress[-1] == 100
         job = client.get(url, headers=headers).json()
         stored = client.get(f"/api/v1/weeks/{week}/allocation", headers=headers).json()
         assert job["result"]["allocation_id"] == stored["id"]
@@ -251,7 +252,8 @@ def test_job_past_its_time_limit_ends_timed_out_with_its_best_answer(
     done = {job.id: job for job in wait_for(factory, ids, timeout=60)}
     limited, capped, after = (done[job_id] for job_id in ids)
     assert limited.status is JobStatus.timed_out, (limited.status, limited.error)
-    assert limited.result is not None and limited.result["timed_out"] is True
+    assert limited.result is not None
+    assert limited.result["timed_out"] is True
     assert capped.status is JobStatus.timed_out, (capped.status, capped.error)
     assert after.status is JobStatus.succeeded
     with factory() as session:
