@@ -59,6 +59,7 @@ NAV: dict[Role, list[tuple[str, str]]] = {
         ("/", N_("Tableau de bord")),
         ("/weeks", N_("Semaines")),
         ("/farmers", N_("Producteurs")),
+        ("/jobs", N_("Calculs")),
     ],
     Role.association: [
         ("/", N_("Tableau de bord")),

@@ -178,6 +178,7 @@ def week_page(request: Request, week_id: uuid.UUID, actor: PageActorDep, session
         "supply": supply_summary(session, actor, week),
         "neighbourhoods": households_by_neighbourhood(session, actor),
         "markers": map_markers(session, actor),
+        "can_allocate": week.status not in (WeekStatus.published, WeekStatus.done),
     })
 
 

@@ -1,0 +1,94 @@
+"""The coordinators' jobs: start the week's allocation, follow its progress, list the jobs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from baskets.accounts.models import Role
+from baskets.allocation import service as allocation
+from baskets.api.deps import SessionDep, SettingsDep
+from baskets.errors import Conflict, InvalidInput
+from baskets.jobs import service as jobs
+from baskets.jobs.models import TERMINAL, Job, JobStatus
+from baskets.web.core import (
+    FormDep,
+    PageActorDep,
+    PageRoute,
+    flash,
+    redirect,
+    render,
+    translator_for,
+)
+from baskets.web.i18n import N_
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+JOB_STATUS_NAMES = {
+    JobStatus.queued: N_("en attente"),
+    JobStatus.running: N_("en cours"),
+    JobStatus.succeeded: N_("terminée"),
+    JobStatus.failed: N_("échouée"),
+    JobStatus.timed_out: N_("limite de temps atteinte"),
+    JobStatus.cancelled: N_("annulée"),
+}
+KIND_NAMES = {"allocation": N_("Allocation de la semaine")}
+
+
+@router.post("/weeks/{week_id}/allocation")
+def start_allocation(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+                     session: SessionDep, settings: SettingsDep) -> Response:
+    """Start the week's allocation as a job, then show its progress."""
+    actor.require(Role.coordinator)
+    t = translator_for(request)
+    try:
+        job = allocation.start_allocation(
+            session, actor=actor, week_id=week_id,
+            time_limit=settings.solver_time_limit_seconds, seed=settings.solver_seed)
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        response = redirect(f"/weeks/{week_id}")
+        flash(request, response, exc.message(t.locale))
+        return response
+    return redirect(f"/jobs/{job.id}")
+
+
+@router.get("/jobs")
+def jobs_page(request: Request, actor: PageActorDep, session: SessionDep) -> Response:
+    """The organisation's latest jobs with their state."""
+    actor.require(Role.coordinator)
+    listed = list(session.scalars(jobs.jobs_query(actor).limit(100)))
+    return render(request, "coordinator/jobs.html", {
+        "jobs": listed, "status_names": JOB_STATUS_NAMES, "kind_names": KIND_NAMES,
+    })
+
+
+@router.get("/jobs/{job_id}")
+def job_page(request: Request, job_id: uuid.UUID, actor: PageActorDep,
+             session: SessionDep) -> Response:
+    """One job: a progress bar the page's script keeps up to date."""
+    actor.require(Role.coordinator)
+    job = jobs.get_job(session, actor=actor, job_id=job_id)
+    return render(request, "coordinator/job.html", {
+        "job": job, "status_names": JOB_STATUS_NAMES, "kind_names": KIND_NAMES,
+        "done": job.status in TERMINAL, "week_id": job.params.get("week_id"),
+    })
+
+
+@router.get("/jobs/{job_id}/progress")
+def job_progress(request: Request, job_id: uuid.UUID, actor: PageActorDep,
+                 session: SessionDep) -> Response:
+    """The job's state for the progress bar (JSON, read with the page's session cookie)."""
+    actor.require(Role.coordinator)
+    job = jobs.get_job(session, actor=actor, job_id=job_id)
+    t = translator_for(request)
+    return JSONResponse(_progress(job, t.gettext(JOB_STATUS_NAMES[job.status])))
+
+
+def _progress(job: Job, status_name: str) -> dict[str, Any]:
+    return {"status": job.status.value, "status_name": status_name, "progress": job.progress,
+            # Job messages are written in French by the workers.
+            "message": job.message, "error": job.error, "done": job.status in TERMINAL}
