@@ -121,6 +121,21 @@ def jobs_reconcile(
         shutdown(wait=True)
 
 
+@jobs_app.command("check")
+def jobs_check() -> None:
+    """Read-only health check: the database answers; prints the jobs per status."""
+    from sqlalchemy import func, select
+
+    from baskets.db import make_engine, make_session_factory
+    from baskets.jobs.models import Job
+
+    engine = make_engine(get_settings().database_url)
+    with make_session_factory(engine)() as session:
+        counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+    engine.dispose()
+    typer.echo(json.dumps({str(status): count for status, count in counts.items()}))
+
+
 def run_demo_week() -> None:
     """Run the demo week's solves (allocation now; rounds and matching as they land)."""
     from baskets.db import make_engine, make_session_factory, unit_of_work
