@@ -66,12 +66,26 @@ class InProcessExecutor:
                 self.futures = [f for f in self.futures if not f.done()]
                 self.futures.append(self._pool.submit(self._run, job_id))
 
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until every enqueued job, and the parts they enqueue, has run."""
+        from concurrent.futures import wait as wait_futures
+
+        while True:
+            with self._lock:
+                pending = [f for f in self.futures if not f.done()]
+            if not pending:
+                return
+            wait_futures(pending, timeout=timeout)
+
     def shutdown(self, wait: bool = True) -> None:
-        """Stop the pool (after the running jobs end when `wait`)."""
+        """Stop the pool (after the jobs and their parts end when `wait`)."""
+        if wait:
+            self.wait()
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=wait)
-                self._pool = None
+            pool, self._pool = self._pool, None
+        # Outside the lock: a running job may still enqueue (its parts) while we wait.
+        if pool is not None:
+            pool.shutdown(wait=wait)
 
 
 class CeleryExecutor:

@@ -117,6 +117,9 @@ def run_job(
         session.info[SETTINGS_KEY] = settings
         job = session.get(Job, job_id)
         assert job is not None
+        # End this read now: on SQLite every transaction holds the write lock, and the task's
+        # first progress report (its own session) would wait for it.
+        session.commit()
         result: dict[str, Any] | None = None
         error: str | None = None
         try:
