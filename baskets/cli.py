@@ -99,6 +99,8 @@ def worker(
 def jobs_reconcile(
     every: Annotated[float | None, typer.Option(
         "--every", min=0.1, help="Repeat every S seconds (default: once).")] = None,
+    loop: Annotated[bool, typer.Option(
+        "--loop", help="Repeat every BASKETS_JOBS_RECONCILE_EVERY_SECONDS.")] = False,
 ) -> None:
     """Re-enqueue queued or running jobs whose lease expired (lost message, dead worker)."""
     import time
@@ -108,6 +110,8 @@ def jobs_reconcile(
     from baskets.jobs.service import reconcile
 
     settings = get_settings()
+    if loop and every is None:
+        every = settings.jobs_reconcile_every_seconds
     factory = make_session_factory(make_engine(settings.database_url))
     executor = make_executor(settings, factory)
     while True:

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Threads of the in-process executor (no broker configured)."
     )
     jobs_reconcile_every_seconds: float = Field(
-        default=30.0, gt=0, description="Period of `baskets jobs reconcile --every` by default."
+        default=30.0, gt=0, description="Period of `baskets jobs reconcile --loop`."
     )
     timezone: str = Field(
         default="Europe/Paris",
