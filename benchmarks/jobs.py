@@ -75,6 +75,21 @@ def run(settings: Settings, factory, weeks: list[uuid.UUID], coordinator: uuid.U
                 Job.id.in_(ids), Job.status == JobStatus.succeeded)) or 0
             parts = session.scalar(select(func.count()).select_from(Job).where(
                 Job.parent_id.in_(ids), Job.status == JobStatus.succeeded)) or 0
+            # The serial step: from the last part's answer to the stored allocation.
+            merges = []
+            for parent in session.scalars(select(Job).where(Job.id.in_(ids))):
+                last = session.scalar(select(func.max(Job.finished_at))
+                                      .where(Job.parent_id == parent.id))
+                part_seconds = session.scalars(select(Job.result).where(
+                    Job.parent_id == parent.id)).all()
+                solve = max(float((r or {}).get("wall_seconds", 0.0)) for r in part_seconds)
+                if parent.finished_at and last:
+                    merges.append(((parent.finished_at - last).total_seconds(), solve))
+        if merges:
+            solve = sum(m[1] for m in merges) / len(merges)
+            merge = sum(m[0] for m in merges) / len(merges)
+            print(f"    mean per job: largest part's solve {solve:.2f} s; "
+                  f"merge and store (serial) {merge:.2f} s")
         return elapsed, ok, parts
     finally:
         os.killpg(worker.pid, 15)

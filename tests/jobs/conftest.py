@@ -110,7 +110,7 @@ class Worker:
 
     def __init__(self, settings: Settings, concurrency: int = 1, log: Path | None = None) -> None:
         self.settings, self.concurrency = settings, concurrency
-        self.log = log or Path(f"/tmp/baskets-worker-{RUN}-{uuid.uuid4().hex[:6]}.log")
+        self.log = log or Path(os.devnull)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
@@ -142,12 +142,13 @@ class Worker:
 
 
 @pytest.fixture
-def workers() -> Iterator[Callable[..., Worker]]:
-    """Start workers; every one is stopped after the test."""
+def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Start workers (logs in the test's tmp_path); every one is stopped after the test."""
     started: list[Worker] = []
 
     def start(settings: Settings, concurrency: int = 1) -> Worker:
-        worker = Worker(settings, concurrency).start()
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = Worker(settings, concurrency, log=log).start()
         started.append(worker)
         return worker
 

@@ -36,9 +36,11 @@ def celery_settings(request: pytest.FixtureRequest, database_url: str) -> Settin
 
 
 @pytest.fixture(scope="module")
-def module_worker(celery_settings: Settings) -> Iterator[Worker]:
+def module_worker(celery_settings: Settings,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """One worker with two processes for the functional tests of this module."""
-    worker = Worker(celery_settings, concurrency=2).start()
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    worker = Worker(celery_settings, concurrency=2, log=log).start()
     yield worker
     worker.stop()
 
