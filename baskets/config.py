@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     )
     delivery_lead_minutes: int = Field(
         default=120,
-        description="Deliveries reach a distribution point within this many minutes before it opens.",
+        description=(
+            "Deliveries reach a distribution point within this many minutes before it opens."
+        ),
     )
 
 

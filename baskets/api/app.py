@@ -22,6 +22,7 @@ from baskets.api.routers import (
     territory,
 )
 from baskets.api.routers import io as io_router
+from baskets.api.routers import rounds as rounds_router
 from baskets.api.routers import volunteers as volunteers_router
 from baskets.config import Settings, check_production_ready, get_settings
 from baskets.db import make_engine, make_session_factory
@@ -103,6 +104,7 @@ def create_app(
         volunteers_router.router,
         sponsorship.router,
         allocation.router,
+        rounds_router.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_router)

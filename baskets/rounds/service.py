@@ -757,6 +757,8 @@ def _driver_problem(session: Session, week: Week, rounds: list[Round],
                 if int(a["weekday"]) == day.weekday():
                     windows.append((_at(day, _hhmm(a["start"]), tz),
                                     _at(day, _hhmm(a["end"]), tz)))
+        # A round the volunteer already drives is within their availability by their own word.
+        windows += [(r.starts_at, r.ends_at) for r in rounds if r.driver_id == v.id]
         mine = driven.get(v.id, [])
         m_vols.append(matching.Volunteer(
             id=str(v.id), availability=tuple(windows), capacity_kg=v.capacity_kg,
@@ -798,7 +800,18 @@ def assign_week_drivers(session: Session, *, actor: Actor, week_id: uuid.UUID,
                               exclusions=tuple((str(a), str(b)) for a, b in excludes),
                               options=options)
     try:
-        result = matching.assign_drivers(problem, time_limit=time_limit, seed=seed)
+        try:
+            result = matching.assign_drivers(problem, time_limit=time_limit, seed=seed)
+        except (ValueError, RuntimeError):
+            if not fixed:
+                raise
+            # A claim beyond its driver's monthly cap: staff the other rounds around it.
+            free = [r for r in rounds if r.driver_id is None]
+            problem = _driver_problem(session, week, free,
+                                      pins=tuple((str(a), str(b)) for a, b in pins),
+                                      exclusions=tuple((str(a), str(b)) for a, b in excludes),
+                                      options=options)
+            result = matching.assign_drivers(problem, time_limit=time_limit, seed=seed)
     except (ValueError, RuntimeError) as exc:
         raise InvalidInput("Épingles impossibles à respecter : " + str(exc),
                            "Pins that cannot be kept: " + str(exc)) from exc
@@ -853,3 +866,41 @@ def replacements(session: Session, *, actor: Actor, round_id: uuid.UUID,
              "detour_km": f.detour_km,
              "reasons": [{"code": r.code, "fr": r.fr, "en": r.en} for r in f.reasons]}
             for f in found]
+
+
+# ---------------------------------------------------------------------------- export
+
+_KINDS_FR = {StopKind.pickup: "Enlèvement", StopKind.delivery: "Livraison",
+             StopKind.hub: "Plateforme"}
+
+
+def rounds_table(session: Session, *, actor: Actor, week_id: uuid.UUID,
+                 tz: ZoneInfo) -> Any:
+    """The week's rounds as a table, one row per stop, French headers (for CSV and XLSX)."""
+    import pandas as pd
+
+    from baskets.io.export import Table
+
+    actor.require(Role.coordinator)
+    week = get_owned(session, Week, week_id, actor, WEEK)
+    rows = []
+    for rnd in session.scalars(rounds_query(actor, week.id)):
+        driver = round_out(session, rnd)["driver_name"] or ""
+        for stop in _stops(session, rnd):
+            rows.append({
+                "Tournée": rnd.number, "Jour": date.fromisoformat(rnd.day).strftime("%d/%m/%Y"),
+                "Véhicule": rnd.vehicle_label, "Chauffeur": driver, "Km": rnd.km,
+                "Durée (min)": rnd.duration_min, "Étape": stop.position,
+                "Type": _KINDS_FR[stop.kind], "Lieu": stop.name, "Adresse": stop.address,
+                "Arrivée": stop.arrival_at.astimezone(tz).strftime("%H:%M"),
+                "Fenêtre": f"{stop.window_start.astimezone(tz):%H:%M}-"
+                           f"{stop.window_end.astimezone(tz):%H:%M}",
+                "Kg chargés": stop.kg_loaded, "Kg livrés": stop.kg_delivered,
+                "Charge après (kg)": stop.load_after_kg,
+                "Produits": ", ".join(f"{i['product']} {i['kg']} kg" for i in stop.items),
+                "État": stop.status.value, "Note": stop.note or "",
+            })
+    columns = ["Tournée", "Jour", "Véhicule", "Chauffeur", "Km", "Durée (min)", "Étape", "Type",
+               "Lieu", "Adresse", "Arrivée", "Fenêtre", "Kg chargés", "Kg livrés",
+               "Charge après (kg)", "Produits", "État", "Note"]
+    return Table(f"tournees-{week.starts_on.isoformat()}", pd.DataFrame(rows, columns=columns))
