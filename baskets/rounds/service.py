@@ -453,8 +453,14 @@ def _round_stops(rnd: Round, route: routing.Route, meta: dict[str, Any], hub: li
                                               routing.VisitKind.HUB_DROP) else 0.0
         ref = [visit.kind.value, visit.stop_id, visit.for_stop]
         last = stops[-1] if stops else None
-        if is_hub and last is not None and last.kind is StopKind.hub:
-            # Consecutive hub visits are one stop for the driver.
+        same_place = last is not None and (
+            (is_hub and last.kind is StopKind.hub)
+            or (not is_hub and last.kind is StopKind(m["kind"])
+                and last.farmer_id == _uuid(m["farmer_id"])
+                and last.distribution_point_id == _uuid(m["point_id"])))
+        if last is not None and same_place:
+            # Consecutive visits of one place (the hub, or a place's cold and ambient loads)
+            # are one stop for the driver.
             last.kg_loaded = round(last.kg_loaded + loaded, 2)
             last.kg_delivered = round(last.kg_delivered + delivered, 2)
             last.load_after_kg = round(visit.load_kg, 2)
@@ -636,8 +642,11 @@ def my_rounds(session: Session, *, actor: Actor) -> list[Round]:
 def claim_round(session: Session, *, actor: Actor, round_id: uuid.UUID) -> Round:
     """Take an open round. Atomic: of concurrent claims exactly one wins, the others get 409."""
     volunteer = _my_volunteer(session, actor)
-    rnd = get_round(session, actor=actor, round_id=round_id)
-    if rnd.vehicle_owner_id is not None and rnd.vehicle_owner_id != volunteer.id:
+    rnd = session.scalar(select(Round).where(
+        Round.id == round_id, Round.organisation_id == volunteer.organisation_id,
+        Round.status != RoundStatus.cancelled))
+    if rnd is None or (rnd.vehicle_owner_id is not None
+                       and rnd.vehicle_owner_id != volunteer.id):
         raise NotFound(*ROUND)
     # One conditional UPDATE: the database, not this process, decides who wins.
     result = session.execute(
