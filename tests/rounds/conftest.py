@@ -33,7 +33,8 @@ def week(session: Session, world: World) -> uuid.UUID:
     session.add_all([*farms, strawberries])
     point = session.get(DistributionPoint, w["point1"])
     other = session.get(DistributionPoint, w["point1b"])
-    assert point is not None and other is not None
+    assert point is not None
+    assert other is not None
     point.opening_hours = [{"weekday": 2, "opens": "10:00", "closes": "12:00"}]
     other.opening_hours = [{"weekday": 2, "opens": "10:30", "closes": "12:30"}]
     week = Week(organisation_id=w["team1"], starts_on=MONDAY + timedelta(days=7))

@@ -49,7 +49,9 @@ def test_volunteer_claims_drives_and_finishes_a_round(
     listed = client.get("/api/v1/rounds/open", headers=world.auth("volunteer1")).json()
     assert listed["total"] >= 1
     first = listed["items"][0]
-    assert first["distance_km"] is not None and first["km"] > 0 and first["peak_load_kg"] > 0
+    assert first["distance_km"] is not None
+    assert first["km"] > 0
+    assert first["peak_load_kg"] > 0
     claimed = client.post(f"/api/v1/rounds/{first['id']}/claim",
                           headers=world.auth("volunteer1"))
     assert claimed.status_code == 200, claimed.text
@@ -93,7 +95,8 @@ def test_drop_reopens_the_round(client: TestClient, world: World, session: Sessi
                        headers=world.auth("volunteer1")).status_code == 200
     dropped = client.post(f"/api/v1/rounds/{round_id}/drop", headers=world.auth("volunteer1"))
     assert dropped.status_code == 200
-    assert dropped.json()["status"] == "open" and dropped.json()["driver_id"] is None
+    assert dropped.json()["status"] == "open"
+    assert dropped.json()["driver_id"] is None
     assert client.post(f"/api/v1/rounds/{round_id}/claim",
                        headers=world.auth("volunteer1b")).status_code == 200
     sheet = client.get(f"/api/v1/rounds/{round_id}/sheet",
@@ -163,7 +166,8 @@ def test_concurrent_claims_have_exactly_one_winner(engine: Engine) -> None:
         with Session(engine, expire_on_commit=False) as s:
             user = s.get(User, user_id)
             organisation = s.get(Organisation, team_id)
-            assert user is not None and organisation is not None
+            assert user is not None
+            assert organisation is not None
             actor = Actor(user=user, organisation=organisation)
             # End the reading transaction (on SQLite it holds the write lock) before the race.
             s.commit()
