@@ -624,7 +624,7 @@ def open_rounds(session: Session, *, actor: Actor) -> tuple[Select[Round], Volun
              .join(Week, Week.id == Round.week_id)
              .where(Round.organisation_id == volunteer.organisation_id)
              .where(Round.status == RoundStatus.open, Round.driver_id.is_(None))
-             .where(Round.ends_at >= utcnow())
+             .where(Week.status != WeekStatus.done)
              .where((Round.vehicle_owner_id.is_(None))
                     | (Round.vehicle_owner_id == volunteer.id))
              .order_by(Round.starts_at, Round.number))
