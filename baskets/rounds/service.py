@@ -382,7 +382,8 @@ def _store(session: Session, *, actor: Actor, week: Week, data: dict[str, Any],
             session.flush()
             used.add(rnd.id)
             session.execute(delete(RoundStop).where(RoundStop.round_id == rnd.id))
-            stops = _round_stops(rnd, route, meta, data["hub"], day, tz)
+            stops = _round_stops(rnd, route, meta, data["hub"], day, tz,
+                                 data["days"][day_iso].get("hub"))
             session.add_all(stops)
             rnd.kg_handled = round(sum(s.kg_loaded for s in stops if s.kind is StopKind.pickup)
                                    + sum(s.kg_delivered for s in stops
@@ -441,7 +442,8 @@ def _unserved(plan: RoundPlan, week: Week, ref: str, m: dict[str, Any], reason: 
 
 
 def _round_stops(rnd: Round, route: routing.Route, meta: dict[str, Any], hub: list[float],
-                 day: date, tz: ZoneInfo) -> list[RoundStop]:
+                 day: date, tz: ZoneInfo, hub_day: dict[str, Any] | None = None
+                 ) -> list[RoundStop]:
     stops: list[RoundStop] = []
     for visit in route.stops:
         is_hub = visit.kind in (routing.VisitKind.HUB_DROP, routing.VisitKind.HUB_LOAD)
@@ -468,13 +470,19 @@ def _round_stops(rnd: Round, route: routing.Route, meta: dict[str, Any], hub: li
             last.refs = [*last.refs, ref]
             last.refrigerated = last.refrigerated or m["cold"]
             continue
-        window = (m["window"] if not is_hub else [visit.start_min, visit.departure_min])
+        if is_hub:
+            hub_windows = hub_day or {}
+            window = hub_windows.get("drop_window" if visit.kind is routing.VisitKind.HUB_DROP
+                                     else "load_window",
+                                     [visit.arrival_min, visit.departure_min])
+        else:
+            window = m["window"]
         stops.append(RoundStop(
             round_id=rnd.id, position=len(stops) + 1,
             kind=StopKind.hub if is_hub else StopKind(m["kind"]),
             farmer_id=None if is_hub else _uuid(m["farmer_id"]),
             distribution_point_id=None if is_hub else _uuid(m["point_id"]),
-            name="Plateforme de tri" if is_hub else m["name"],
+            name="Dépôt de l'équipe" if is_hub else m["name"],
             address="" if is_hub else m["address"],
             lat=hub[0] if is_hub else m["lat"], lon=hub[1] if is_hub else m["lon"],
             arrival_at=_at(day, visit.arrival_min, tz),
