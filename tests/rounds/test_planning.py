@@ -188,3 +188,48 @@ def test_rounds_export_escapes_formulas(client: TestClient, world: World,
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     assert book.active is not None
     assert book.active.max_row == len(lines)
+
+
+def test_loads_larger_than_any_vehicle_are_split(client: TestClient, world: World,
+                                                 session: Session, week: uuid.UUID) -> None:
+    """With every vehicle holding 15 kg, no stop hands over more than 15 kg and the kg still
+    add up."""
+    for vehicle in session.scalars(select(Vehicle).where(
+            Vehicle.organisation_id == world.ids["team1"])):
+        vehicle.capacity_kg = 15
+    for volunteer in session.scalars(select(Volunteer).where(
+            Volunteer.organisation_id == world.ids["team1"])):
+        volunteer.capacity_kg = 15
+    session.commit()
+    body = plan(client, world, week)
+    total, _ = _allocated_kg(session, week)
+    picked = 0.0
+    for r in body["rounds"]:
+        assert r["peak_load_kg"] <= 15 + 1e-6
+        for s in r["stops"]:
+            if s["kind"] == "pickup":
+                picked += s["kg_loaded"]
+    unserved = sum(u["kg"] for u in body["unserved"] if u["kind"] == "pickup")
+    assert all(u["kg"] <= 15 + 1e-6 for u in body["unserved"])
+    assert picked + unserved == pytest.approx(total, abs=0.1)
+    visits = sum(1 for r in body["rounds"] for s in r["stops"] if s["kind"] == "pickup")
+    assert visits + sum(1 for u in body["unserved"] if u["kind"] == "pickup") >= total / 15
+
+
+def test_point_closed_after_the_pickups_is_reported(client: TestClient, world: World,
+                                                    session: Session, week: uuid.UUID) -> None:
+    """A point that only opens on Monday morning, before the produce is collected, is reported
+    unserved with the reason 'point_closed' and its whole kg."""
+    from baskets.territory.models import DistributionPoint
+
+    point = session.get(DistributionPoint, world.ids["point1b"])
+    assert point is not None
+    point.opening_hours = [{"weekday": 0, "opens": "06:00", "closes": "07:00"}]
+    session.commit()
+    body = plan(client, world, week)
+    _, per_point = _allocated_kg(session, week)
+    closed = [u for u in body["unserved"] if u["reason"] == "point_closed"]
+    assert {u["distribution_point_id"] for u in closed} == {str(world.ids["point1b"])}
+    assert sum(u["kg"] for u in closed) == pytest.approx(per_point[str(world.ids["point1b"])],
+                                                         abs=0.1)
+    assert all(u["message"] for u in closed)
