@@ -868,7 +868,7 @@ def replacements(session: Session, *, actor: Actor, round_id: uuid.UUID,
     current = {str(r.id): str(r.driver_id) for r in rounds
                if r.driver_id is not None and r.id != rnd.id}
     dropped = str(rnd.driver_id) if rnd.driver_id else None
-    if dropped is None:
+    if dropped not in {v.id for v in problem.volunteers}:
         # Nobody dropped: rank everyone by pretending a volunteer outside the list left.
         ghost = matching.Volunteer("__none__", (), 0.0, rnd.start_lat, rnd.start_lon)
         problem = matching.DriverProblem(problem.rounds, (*problem.volunteers, ghost),
