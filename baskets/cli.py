@@ -144,12 +144,14 @@ def run_demo_week() -> None:
     """Run the demo week's solves (allocation now; rounds and matching as they land)."""
     from baskets.db import make_engine, make_session_factory, unit_of_work
     from baskets.demo.week import run_week
+    from baskets.rounds.service import PlanningOptions
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
     with unit_of_work(make_session_factory(engine)) as session:
         for line in run_week(session, time_limit=settings.solver_time_limit_seconds,
-                             seed=settings.solver_seed):
+                             seed=settings.solver_seed,
+                             options=PlanningOptions.from_settings(settings)):
             typer.echo(line)
     engine.dispose()
 
@@ -181,6 +183,38 @@ def solve_allocation(
 
     _print_or_exit(lambda: run_scenario(read_json_file(scenario), time_limit=time_limit,
                                         seed=seed))
+
+
+@solve_app.command("routes")
+def solve_routes(
+    scenario: Annotated[Path | None, typer.Argument(help="Round-planning scenario JSON file.")]
+    = None,
+    vrplib: Annotated[Path | None, typer.Option(
+        "--vrplib", help="Solomon VRPTW or VRPLIB CVRP instance (benchmark contract).")] = None,
+    time_limit: TimeLimit = 30.0,
+    seed: Seed = 1,
+) -> None:
+    """Distribution rounds from a scenario, or a benchmark instance with --vrplib."""
+    from baskets.scenario import ScenarioError
+
+    if (scenario is None) == (vrplib is None):
+        typer.echo("error: give either SCENARIO.json or --vrplib FILE (exactly one)", err=True)
+        raise typer.Exit(code=2)
+
+    def run() -> dict[str, Any]:
+        from baskets.optimizer.routing import read_problem, result_to_data, run_vrplib, solve_rounds
+
+        if vrplib is not None:
+            return run_vrplib(vrplib, time_limit=time_limit, seed=seed)
+        assert scenario is not None
+        problem = read_problem(scenario)
+        try:
+            result = solve_rounds(problem, time_limit=time_limit, seed=seed)
+        except ValueError as exc:
+            raise ScenarioError(f"{scenario}: {exc}") from exc
+        return result_to_data(result)
+
+    _print_or_exit(run)
 
 
 def _print_or_exit(run: Any) -> None:

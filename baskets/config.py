@@ -90,6 +90,16 @@ class Settings(BaseSettings):
         default="Europe/Paris",
         description="Local time zone of dates and times read from or written to spreadsheets.",
     )
+    perishable_shelf_life_days: int = Field(
+        default=5,
+        description="Produce keeping this many days or fewer rides in a refrigerated vehicle.",
+    )
+    delivery_lead_minutes: int = Field(
+        default=120,
+        description=(
+            "Deliveries reach a distribution point within this many minutes before it opens."
+        ),
+    )
 
 
 def check_production_ready(settings: Settings) -> None:

@@ -7,6 +7,7 @@ from baskets.db import Base
 from baskets.households.models import Household, HouseholdAudit
 from baskets.io.models import HouseholdFingerprint
 from baskets.jobs.models import Job
+from baskets.rounds.models import Round, RoundPlan, RoundStop, UnservedStop
 from baskets.sponsorship.models import Offer, Project, ProjectNeed
 from baskets.supply.models import Farmer, Product, SupplyLot
 from baskets.territory.models import DistributionPoint, Neighbourhood, Territory
@@ -29,9 +30,13 @@ __all__ = [
     "Organisation",
     "Product",
     "Project",
+    "Round",
+    "RoundPlan",
+    "RoundStop",
     "ProjectNeed",
     "SupplyLot",
     "Territory",
+    "UnservedStop",
     "User",
     "Vehicle",
     "Volunteer",

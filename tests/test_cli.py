@@ -74,3 +74,68 @@ def test_solve_allocation_bad_file_exits_2(tmp_path: Path) -> None:
     assert first.returncode == second.returncode == 2
     assert "P9" in first.stderr
     assert "line 1" in second.stderr
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "solver"
+SOLOMON = """TINY
+
+VEHICLE
+NUMBER     CAPACITY
+  3         10
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE TIME
+    0      0          0          0          0        1000          0
+    1      3          4          4          0        1000          0
+    2      6          8          4          0        1000          0
+    3     -3         -4          5          0        1000          0
+"""
+
+
+def test_solve_routes_scenario_prints_the_rounds() -> None:
+    """`solve routes` on the Marseille scenario prints routes, each stop served once or
+    reported unserved."""
+    import json
+
+    scenario = FIXTURES / "routing_marseille.json"
+    result = run("solve", "routes", str(scenario), "--time-limit", "2", "--seed", "1", env={})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    stops = {s["id"] for s in json.loads(scenario.read_text())["stops"]}
+    seen = [s["for_stop"] or s["stop_id"] for r in answer["routes"] for s in r["stops"]
+            if s["kind"] in ("pickup", "delivery")]
+    hub_seen = {s["for_stop"] for r in answer["routes"] for s in r["stops"]
+                if s["kind"] not in ("pickup", "delivery")}
+    served = set(seen) | hub_seen
+    assert len(seen) == len(set(seen))
+    assert served | {u["stop_id"] for u in answer["unserved"]} == stops
+    assert answer["status"] in ("all_served", "partial")
+
+
+def test_solve_routes_vrplib_prints_cost_and_routes(tmp_path: Path) -> None:
+    """`solve routes --vrplib` on a hand-checkable Solomon file: every client once, cost is the
+    length of the routes (x10, truncated, as in the BKS conventions)."""
+    import json
+
+    instance = tmp_path / "tiny.txt"
+    instance.write_text(SOLOMON)
+    result = run("solve", "routes", "--vrplib", str(instance), "--time-limit", "1", env={})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert sorted(c for r in answer["routes"] for c in r) == [1, 2, 3]
+    # capacity 10: {1, 2} (load 8) out 10 and back 10, {3} out 5 and back 5 -> 30.
+    assert answer["cost"] == 30.0
+    assert answer["vehicles"] == 2
+
+
+def test_solve_routes_bad_input_exits_2(tmp_path: Path) -> None:
+    """A scenario with a missing field, an unknown file, and no argument at all exit with 2."""
+    broken = tmp_path / "r.json"
+    broken.write_text('{"stops": [], "vehicles": [{"id": "v"}]}')
+    first = run("solve", "routes", str(broken), env={})
+    second = run("solve", "routes", "--vrplib", str(tmp_path / "none.txt"), env={})
+    third = run("solve", "routes", env={})
+    assert first.returncode == second.returncode == third.returncode == 2
+    assert "v" in first.stderr
+    assert "none.txt" in second.stderr
+    assert "exactly one" in third.stderr

@@ -23,6 +23,7 @@ from baskets.api.routers import (
     territory,
 )
 from baskets.api.routers import io as io_router
+from baskets.api.routers import rounds as rounds_router
 from baskets.api.routers import volunteers as volunteers_router
 from baskets.config import Settings, check_production_ready, get_settings
 from baskets.db import make_engine, make_session_factory
@@ -107,6 +108,7 @@ def create_app(
         sponsorship.router,
         allocation.router,
         jobs.router,
+        rounds_router.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_router)

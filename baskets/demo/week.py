@@ -1,4 +1,5 @@
-"""Run the demo's week: every draft week of every food team is allocated."""
+"""Run the demo's week: every draft week of every food team is allocated, its rounds planned
+and drivers assigned."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from baskets.accounts.models import Organisation, Role, User
 from baskets.allocation import service as allocation
 from baskets.common.scope import Actor
+from baskets.rounds import service as rounds
 from baskets.weeks.models import Week, WeekStatus
 
 
@@ -24,9 +26,11 @@ def _coordinator(session: Session, team_id: object) -> Actor:
     return Actor(user=user, organisation=organisation)
 
 
-def run_week(session: Session, *, time_limit: float, seed: int) -> Iterator[str]:
-    """Allocate each draft week, yielding one French line of figures per week."""
-    for week in session.scalars(select(Week).where(Week.status == WeekStatus.draft)):
+def run_week(session: Session, *, time_limit: float, seed: int,
+             options: rounds.PlanningOptions | None = None) -> Iterator[str]:
+    """Allocate each draft week, plan its rounds and assign drivers, yielding French lines of
+    figures."""
+    for week in list(session.scalars(select(Week).where(Week.status == WeekStatus.draft))):
         actor = _coordinator(session, week.organisation_id)
         stored = allocation.allocate_week(session, actor=actor, week_id=week.id,
                                           time_limit=time_limit, seed=seed)
@@ -37,4 +41,16 @@ def run_week(session: Session, *, time_limit: float, seed: int) -> Iterator[str]
             f"{100 * float(m.get('min_coverage', 0)):.0f} %, moyenne "
             f"{100 * float(m.get('mean_coverage', 0)):.0f} %, "
             f"{float(m.get('kg_allocated', 0)):.0f} kg alloués en {stored.wall_seconds:.1f} s"
+        )
+        plan = rounds.plan_week_rounds(session, actor=actor, week_id=week.id,
+                                       time_limit=time_limit, seed=seed, options=options)
+        staffed = rounds.assign_week_drivers(session, actor=actor, week_id=week.id, pins=[],
+                                             excludes=[], time_limit=min(time_limit, 10.0),
+                                             seed=seed, options=options)
+        r = plan.metrics
+        yield (
+            f"{actor.organisation.name} — tournées : {r['rounds']} tournées, "
+            f"{float(r['km']):.0f} km, {r['unserved']} étapes non desservies "
+            f"({float(r['unserved_kg']):.0f} kg), {len(staffed['assignments'])} chauffeurs "
+            f"bénévoles affectés sur {r['rounds']}, en {plan.wall_seconds:.1f} s"
         )

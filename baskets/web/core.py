@@ -68,6 +68,7 @@ NAV: dict[Role, list[tuple[str, str]]] = {
     ],
     Role.volunteer: [
         ("/", N_("Tableau de bord")),
+        ("/rounds", N_("Tournées")),
         ("/profile", N_("Mon profil")),
     ],
     Role.company: [

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from baskets.allocation.models import AllocatedBasket, Allocation
 from baskets.households.models import Household, ReferralReason
 from baskets.jobs.models import Job
+from baskets.rounds.models import Round, RoundPlan, RoundStatus, RoundStop, StopKind
 from baskets.sponsorship.models import Offer, Project, ProjectNeed
 from baskets.supply.models import Farmer, SupplyLot
 from baskets.volunteers.models import Vehicle, VehicleKind, Volunteer
@@ -97,6 +98,7 @@ def make_records(session: Session, world: World) -> dict[str, uuid.UUID]:
         session.add(job)
         session.flush()
         ids[f"job_{side}"] = job.id
+    ids.update(make_rounds(session, world, ids))
     session.commit()
     return ids
 
@@ -129,4 +131,49 @@ def _allocations(session: Session, world: World, ids: dict[str, uuid.UUID]
         session.add(basket)
         session.flush()
         made[f"basket_{side}"] = basket.id
+    return made
+
+
+def make_rounds(session: Session, world: World, ids: dict[str, uuid.UUID]
+                ) -> dict[str, uuid.UUID]:
+    """A stored round plan per week (no solve): an open round, and a round driven by the
+    side's volunteer with one stop."""
+    w = world.ids
+    made: dict[str, uuid.UUID] = {}
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    for side, team in (("mine", "team1"), ("theirs", "team2")):
+        van = f"van:{ids[f'vehicle_{side}']}"
+        plan = RoundPlan(organisation_id=w[team], week_id=ids[f"week_{side}"],
+                         solver_status="all_served", time_limit=1, seed=1, wall_seconds=0.1,
+                         metrics={"rounds": 2}, problem={
+                             "days": {}, "meta": {}, "unserved": [], "hub": [43.34, 5.38],
+                             "vehicles": {van: {"label": "Camion 1", "capacity_kg": 800,
+                                                "refrigerated": False, "owner_id": None,
+                                                "vehicle_id": str(ids[f"vehicle_{side}"])}}})
+        session.add(plan)
+        session.flush()
+        for number, kind in ((1, "round"), (2, "driven")):
+            rnd = Round(plan_id=plan.id, organisation_id=w[team], week_id=ids[f"week_{side}"],
+                        number=number, day=start.date().isoformat(), vehicle_ref=van,
+                        vehicle_id=ids[f"vehicle_{side}"], vehicle_label="Camion 1",
+                        capacity_kg=800, refrigerated=False,
+                        driver_id=ids[f"volunteer_{side}"] if kind == "driven" else None,
+                        status=RoundStatus.claimed if kind == "driven" else RoundStatus.open,
+                        km=12.0, duration_min=90, starts_at=start,
+                        ends_at=start + timedelta(hours=2), peak_load_kg=60, kg_handled=60,
+                        start_lat=43.34, start_lon=5.38, end_lat=43.34, end_lon=5.38)
+            session.add(rnd)
+            session.flush()
+            made[f"{kind}_{side}"] = rnd.id
+            stop = RoundStop(round_id=rnd.id, position=1, kind=StopKind.delivery,
+                             distribution_point_id=w["point1"], name="Centre social 1",
+                             address="1 rue A", lat=43.33, lon=5.42,
+                             arrival_at=start + timedelta(minutes=30),
+                             window_start=start, window_end=start + timedelta(hours=1),
+                             kg_loaded=0, kg_delivered=60, load_after_kg=0, refrigerated=False,
+                             items=[{"product": "Poireaux", "kg": 60}],
+                             refs=[["delivery", "D000", None]])
+            session.add(stop)
+            session.flush()
+            made[f"{'stop' if kind == 'driven' else 'openstop'}_{side}"] = stop.id
     return made

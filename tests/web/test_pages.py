@@ -33,6 +33,7 @@ PAGES = [
     "/households", "/households?archived=true", "/households/new", "/households/{household}",
     "/points", "/points/{point}", "/profile", "/offers", "/offers/new", "/offers/{offer}",
     "/jobs", "/jobs/{job}", "/jobs/{job}/progress",
+    "/rounds", "/rounds/{round}", "/weeks/{week}/rounds/export",
 ]
 FRENCH_ERRORS = {403: "Accès refusé", 404: "Page introuvable"}
 

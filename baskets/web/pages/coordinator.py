@@ -34,6 +34,7 @@ from baskets.web.core import (
 )
 from baskets.web.forms import FormInvalid, domain_errors, number, text, validate
 from baskets.web.i18n import N_, PARIS_TZ
+from baskets.web.pages import rounds as rounds_pages
 from baskets.weeks import service as weeks
 from baskets.weeks.models import Week, WeekStatus
 from baskets.weeks.schemas import WeekIn
@@ -179,6 +180,7 @@ def week_page(request: Request, week_id: uuid.UUID, actor: PageActorDep, session
         "neighbourhoods": households_by_neighbourhood(session, actor),
         "markers": map_markers(session, actor),
         "can_allocate": week.status not in (WeekStatus.published, WeekStatus.done),
+        **rounds_pages.week_rounds_context(session, actor, week.id),
     })
 
 

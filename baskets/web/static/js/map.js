@@ -1,11 +1,14 @@
 // Maps: markers are vector circles, so they draw even when no tile can be loaded.
 (function () {
   "use strict";
-  var COLOURS = { point: "#1f6f43", farm: "#b3541e" };
+  var COLOURS = { point: "#1f6f43", farm: "#b3541e", hub: "#1d3557" };
   document.querySelectorAll("[data-map]").forEach(function (element) {
     if (typeof L === "undefined") { return; }
     var dataNode = element.parentNode.querySelector(".map-data");
-    var markers = dataNode ? JSON.parse(dataNode.textContent) : [];
+    var data = dataNode ? JSON.parse(dataNode.textContent) : [];
+    // Either a list of markers, or {"markers": [...], "routes": [{"path", "colour", "name"}]}.
+    var markers = Array.isArray(data) ? data : (data.markers || []);
+    var routes = Array.isArray(data) ? [] : (data.routes || []);
     var map = L.map(element, { scrollWheelZoom: false });
     var tiles = element.getAttribute("data-tiles");
     if (tiles) {
@@ -13,6 +16,13 @@
         .addTo(map);
     }
     var bounds = [];
+    routes.forEach(function (route) {
+      var label = document.createElement("span");
+      label.textContent = route.name;
+      L.polyline(route.path, { color: route.colour, weight: 4, opacity: 0.8, className: "route-line" })
+        .bindTooltip(label).addTo(map);
+      route.path.forEach(function (point) { bounds.push(point); });
+    });
     markers.forEach(function (marker) {
       var label = document.createElement("span");
       label.textContent = marker.name;  // text, never HTML: names come from users
@@ -28,6 +38,7 @@
     } else {
       map.setView([46.6, 2.4], 5);
     }
-    element.setAttribute("data-markers-drawn", String(bounds.length));
+    element.setAttribute("data-markers-drawn", String(markers.length));
+    element.setAttribute("data-routes-drawn", String(routes.length));
   });
 })();

@@ -1,0 +1,152 @@
+"""Rounds: plan and re-plan a week, volunteers claim and drive them, drivers and sheets."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Body, Response
+
+from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
+from baskets.api.routers.io import FormatQuery, _file
+from baskets.common.pagination import Page, paginate
+from baskets.io import export
+from baskets.rounds import service
+from baskets.rounds.schemas import (
+    DriversIn,
+    DriversOut,
+    PlanIn,
+    PlanOut,
+    ReplacementOut,
+    ReplanIn,
+    RoundOut,
+    SheetOut,
+    StopDoneIn,
+    StopOut,
+    StopProblemIn,
+)
+
+router = APIRouter(tags=["rounds"])
+
+
+def _plan(session: Any, actor: Any, week_id: uuid.UUID, locale: str) -> dict[str, Any]:
+    plan = service.get_plan(session, actor=actor, week_id=week_id)
+    plan["unserved"] = [
+        {**{c: getattr(u, c) for c in ("ref", "kind", "name", "kg", "reason", "farmer_id",
+                                       "distribution_point_id")},
+         "message": u.message_en if locale == "en" else u.message_fr}
+        for u in plan["unserved"]
+    ]
+    return plan
+
+
+def _reasons(items: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
+    return [{**item, "reasons": [{"code": r["code"], "message": r["en" if locale == "en"
+                                                                  else "fr"]}
+                                 for r in item["reasons"]]} for item in items]
+
+
+@router.post("/weeks/{week_id}/rounds", response_model=PlanOut, status_code=201,
+             summary="Planifier les tournées / plan the week's rounds")
+def plan_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+                locale: LocaleDep, options: PlanIn = Body(default_factory=PlanIn)) -> Any:
+    service.plan_week_rounds(
+        session, actor=actor, week_id=week_id,
+        time_limit=options.time_limit or settings.solver_time_limit_seconds,
+        seed=settings.solver_seed if options.seed is None else options.seed,
+        options=service.PlanningOptions.from_settings(settings))
+    return _plan(session, actor, week_id, locale)
+
+
+@router.get("/weeks/{week_id}/rounds", response_model=PlanOut)
+def get_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+               locale: LocaleDep) -> Any:
+    return _plan(session, actor, week_id, locale)
+
+
+@router.post("/weeks/{week_id}/rounds/replan", response_model=PlanOut,
+             summary="Re-planifier sans un véhicule / re-plan without a vehicle")
+def replan(week_id: uuid.UUID, data: ReplanIn, actor: ActorDep, session: SessionDep,
+           settings: SettingsDep, locale: LocaleDep) -> Any:
+    service.replan_without_vehicle(
+        session, actor=actor, week_id=week_id, vehicle_ref=data.vehicle,
+        time_limit=data.time_limit or settings.solver_time_limit_seconds,
+        seed=settings.solver_seed if data.seed is None else data.seed,
+        options=service.PlanningOptions.from_settings(settings))
+    return _plan(session, actor, week_id, locale)
+
+
+@router.get("/weeks/{week_id}/exports/rounds", response_class=Response)
+def export_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                  settings: SettingsDep, fmt: FormatQuery = "csv") -> Response:
+    """The week's rounds, one row per stop (CSV or XLSX)."""
+    table = service.rounds_table(session, actor=actor, week_id=week_id,
+                                 tz=ZoneInfo(settings.timezone))
+    return _file(export.render(table, fmt), table.name, fmt)
+
+
+@router.post("/weeks/{week_id}/drivers", response_model=DriversOut,
+             summary="Affecter des chauffeurs / assign drivers to the rounds")
+def assign_drivers(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                   settings: SettingsDep, locale: LocaleDep,
+                   data: DriversIn = Body(default_factory=DriversIn)) -> Any:
+    result = service.assign_week_drivers(
+        session, actor=actor, week_id=week_id,
+        pins=[(p.round_id, p.volunteer_id) for p in data.pins],
+        excludes=[(p.round_id, p.volunteer_id) for p in data.excludes],
+        time_limit=data.time_limit or min(settings.solver_time_limit_seconds, 30.0),
+        seed=settings.solver_seed if data.seed is None else data.seed,
+        options=service.PlanningOptions.from_settings(settings))
+    return {**result, "assignments": _reasons(result["assignments"], locale),
+            "unassigned": _reasons(result["unassigned"], locale)}
+
+
+@router.get("/rounds/open", response_model=Page[RoundOut])
+def open_rounds(actor: ActorDep, session: SessionDep, page: PageDep) -> dict[str, Any]:
+    query, volunteer = service.open_rounds(session, actor=actor)
+    return paginate(session, query, limit=page.limit, offset=page.offset,
+                    to_item=lambda r: service.round_out(session, r,
+                                                        origin=(volunteer.lat, volunteer.lon)))
+
+
+@router.get("/rounds/mine", response_model=list[RoundOut])
+def my_rounds(actor: ActorDep, session: SessionDep) -> Any:
+    return [service.round_out(session, r) for r in service.my_rounds(session, actor=actor)]
+
+
+@router.post("/rounds/{round_id}/claim", response_model=RoundOut)
+def claim(round_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Any:
+    return service.round_out(session, service.claim_round(session, actor=actor,
+                                                          round_id=round_id))
+
+
+@router.post("/rounds/{round_id}/drop", response_model=RoundOut)
+def drop(round_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Any:
+    return service.round_out(session, service.drop_round(session, actor=actor,
+                                                         round_id=round_id))
+
+
+@router.post("/rounds/{round_id}/stops/{stop_id}/done", response_model=StopOut)
+def stop_done(round_id: uuid.UUID, stop_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+              data: StopDoneIn = Body(default_factory=StopDoneIn)) -> Any:
+    return service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
+                             done=True, note=data.note)
+
+
+@router.post("/rounds/{round_id}/stops/{stop_id}/problem", response_model=StopOut)
+def stop_problem(round_id: uuid.UUID, stop_id: uuid.UUID, data: StopProblemIn,
+                 actor: ActorDep, session: SessionDep) -> Any:
+    return service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
+                             done=False, note=data.note)
+
+
+@router.get("/rounds/{round_id}/sheet", response_model=SheetOut)
+def round_sheet(round_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Any:
+    return service.sheet(session, actor=actor, round_id=round_id)
+
+
+@router.get("/rounds/{round_id}/replacements", response_model=list[ReplacementOut])
+def round_replacements(round_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                       locale: LocaleDep) -> Any:
+    return _reasons(service.replacements(session, actor=actor, round_id=round_id), locale)

@@ -1,0 +1,202 @@
+"""Rounds pages: volunteers' open rounds, claim and drop, the round sheet stop by stop; the
+coordinator plans the week's rounds from the week page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+
+from baskets.accounts.models import Role
+from baskets.api.deps import SessionDep
+from baskets.common.scope import Actor
+from baskets.config import Settings
+from baskets.errors import DomainError, NotFound
+from baskets.rounds import service
+from baskets.rounds.models import Round, StopKind
+from baskets.web.core import (
+    FormDep,
+    PageActorDep,
+    PageRoute,
+    flash,
+    redirect,
+    render,
+    translator_for,
+)
+from baskets.web.forms import text
+from baskets.web.i18n import N_
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+KIND_NAMES = {StopKind.pickup: N_("Enlèvement"), StopKind.delivery: N_("Livraison"),
+              StopKind.hub: N_("Plateforme de tri")}
+STATUS_NAMES = {"open": N_("À pourvoir"), "claimed": N_("Prise"), "done": N_("Terminée"),
+                "cancelled": N_("Annulée"), "pending": N_("À faire"), "problem": N_("Problème")}
+ROUTE_COLOURS = ["#1d4ed8", "#b91c1c", "#047857", "#7c3aed", "#c2410c", "#0e7490", "#a16207",
+                 "#be185d"]
+
+
+def rounds_map(rounds: list[dict[str, Any]], hub: list[float] | None) -> dict[str, Any]:
+    """Markers (farms, points, hub) and one line per round, for partials/map.html."""
+    markers: dict[tuple[float, float], dict[str, Any]] = {}
+    routes = []
+    for k, rnd in enumerate(rounds):
+        path = [[rnd["start_lat"], rnd["start_lon"]]]
+        for stop in rnd["stops"]:
+            kind = {"pickup": "farm", "delivery": "point", "hub": "hub"}[str(stop.kind.value)]
+            markers.setdefault((stop.lat, stop.lon), {"kind": kind, "name": stop.name,
+                                                      "lat": stop.lat, "lon": stop.lon})
+            path.append([stop.lat, stop.lon])
+        path.append([rnd["end_lat"], rnd["end_lon"]])
+        routes.append({"colour": ROUTE_COLOURS[k % len(ROUTE_COLOURS)], "path": path,
+                       "name": f"{rnd['number']} — {rnd['vehicle_label']}"})
+    if hub:
+        markers.setdefault((hub[0], hub[1]), {"kind": "hub", "name": "Plateforme de tri",
+                                              "lat": hub[0], "lon": hub[1]})
+    return {"markers": list(markers.values()), "routes": routes}
+
+
+def week_rounds_context(session: Session, actor: Actor, week_id: uuid.UUID) -> dict[str, Any]:
+    """The week page's rounds section: the plan, if any, with its map."""
+    try:
+        plan = service.get_plan(session, actor=actor, week_id=week_id)
+    except NotFound:
+        return {"plan": None, "rounds_map": None}
+    live = [r for r in plan["rounds"] if r["status"].value != "cancelled"]
+    return {"plan": plan, "rounds_map": rounds_map(live, plan["hub"]),
+            "round_status_names": STATUS_NAMES}
+
+
+@router.post("/weeks/{week_id}/rounds")
+def plan_rounds(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+                session: SessionDep) -> Response:
+    """Plan the week's rounds now (with the product's time limit), then back to the week."""
+    settings: Settings = request.app.state.settings
+    t = translator_for(request)
+    try:
+        plan = service.plan_week_rounds(
+            session, actor=actor, week_id=week_id,
+            time_limit=settings.solver_time_limit_seconds, seed=settings.solver_seed,
+            options=service.PlanningOptions.from_settings(settings))
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        response = redirect(f"/weeks/{week_id}#tournees")
+        flash(request, response, exc.message(t.locale))
+        return response
+    response = redirect(f"/weeks/{week_id}#tournees")
+    flash(request, response, t.gettext("%(n)s tournées planifiées.",
+                                       n=plan.metrics.get("rounds", 0)))
+    return response
+
+
+@router.get("/weeks/{week_id}/rounds/export")
+def export_rounds(request: Request, week_id: uuid.UUID, actor: PageActorDep,
+                  session: SessionDep, format: str = "csv") -> Response:
+    """The week's rounds as a CSV or XLSX download (one row per stop)."""
+    from zoneinfo import ZoneInfo
+
+    from baskets.io import export
+
+    settings: Settings = request.app.state.settings
+    fmt: export.Format = "xlsx" if format == "xlsx" else "csv"
+    table = service.rounds_table(session, actor=actor, week_id=week_id,
+                                 tz=ZoneInfo(settings.timezone))
+    return Response(export.render(table, fmt), media_type=export.MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{export.filename(table, fmt)}"'})
+
+
+@router.get("/rounds")
+def rounds_page(request: Request, actor: PageActorDep, session: SessionDep) -> Response:
+    """Open rounds near me (load, length, time) and the rounds I drive."""
+    actor.require(Role.volunteer)
+    query, volunteer = service.open_rounds(session, actor=actor)
+    open_rounds = [service.round_out(session, r, origin=(volunteer.lat, volunteer.lon))
+                   for r in session.scalars(query.limit(100))]
+    open_rounds.sort(key=lambda r: (r["distance_km"], r["starts_at"]))
+    mine = [service.round_out(session, r) for r in service.my_rounds(session, actor=actor)]
+    return render(request, "volunteer/rounds.html", {
+        "open_rounds": open_rounds, "mine": mine, "status_names": STATUS_NAMES})
+
+
+def _back(request: Request, path: str, message: str) -> Response:
+    response = redirect(path)
+    flash(request, response, message)
+    return response
+
+
+@router.post("/rounds/{round_id}/claim")
+def claim(request: Request, round_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+          session: SessionDep) -> Response:
+    """Take an open round, then show its sheet."""
+    t = translator_for(request)
+    try:
+        service.claim_round(session, actor=actor, round_id=round_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, "/rounds", exc.message(t.locale))
+    return _back(request, f"/rounds/{round_id}", t.gettext("Tournée prise : merci !"))
+
+
+@router.post("/rounds/{round_id}/drop")
+def drop(request: Request, round_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+         session: SessionDep) -> Response:
+    """Give the round back."""
+    t = translator_for(request)
+    try:
+        service.drop_round(session, actor=actor, round_id=round_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/rounds/{round_id}", exc.message(t.locale))
+    return _back(request, "/rounds", t.gettext("Tournée rendue : elle est de nouveau proposée."))
+
+
+@router.post("/rounds/{round_id}/stops/{stop_id}/{outcome}")
+def mark_stop(request: Request, round_id: uuid.UUID, stop_id: uuid.UUID, outcome: str,
+              form: FormDep, actor: PageActorDep, session: SessionDep) -> Response:
+    """Mark a stop done, or report a problem with a note."""
+    t = translator_for(request)
+    if outcome not in ("done", "problem"):
+        raise NotFound("Page", "Page")
+    note = text(form, "note") or None
+    if outcome == "problem" and not note:
+        return _back(request, f"/rounds/{round_id}#etape-{stop_id}",
+                     t.gettext("Décrivez le problème en quelques mots."))
+    try:
+        stop = service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
+                                 done=outcome == "done", note=note)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        return _back(request, f"/rounds/{round_id}", exc.message(t.locale))
+    message = (t.gettext("Étape %(n)s faite.", n=stop.position) if outcome == "done"
+               else t.gettext("Problème signalé à l'étape %(n)s.", n=stop.position))
+    return _back(request, f"/rounds/{round_id}#etape-{stop_id}", message)
+
+
+@router.get("/rounds/{round_id}")
+def sheet_page(request: Request, round_id: uuid.UUID, actor: PageActorDep,
+               session: SessionDep) -> Response:
+    """The round sheet: ordered stops with addresses, windows, what to load and deliver, a
+    map, navigation links; printable on A4."""
+    sheet = service.sheet(session, actor=actor, round_id=round_id)
+    rnd = session.get(Round, round_id)
+    assert rnd is not None
+    stops = service._stops(session, rnd)
+    mine = False
+    if actor.role is Role.volunteer:
+        mine = rnd.driver_id is not None and rnd.driver_id == service._my_volunteer(
+            session, actor).id
+    return render(request, "volunteer/sheet.html", {
+        "sheet": sheet, "mine": mine, "kind_names": KIND_NAMES, "status_names": STATUS_NAMES,
+        "map_data": rounds_map([{**sheet, "stops": stops}], None),
+    })

@@ -1,0 +1,235 @@
+"""Planning a week's rounds from its allocation: what is stored, re-plans, drivers, export."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from baskets.allocation.models import AllocatedBasket
+from baskets.rounds.models import Round, RoundStatus
+from baskets.supply.models import Product, SupplyLot
+from baskets.volunteers.models import Vehicle, Volunteer
+from tests.rounds.conftest import plan
+from tests.world import World
+
+
+def _allocated_kg(session: Session, week_id: uuid.UUID) -> tuple[float, dict[str, float]]:
+    per_point: dict[str, float] = defaultdict(float)
+    total = 0.0
+    for basket in session.scalars(select(AllocatedBasket).where(
+            AllocatedBasket.week_id == week_id)):
+        for item in basket.items:
+            total += item["kg"]
+            per_point[str(basket.distribution_point_id)] += item["kg"]
+    return total, per_point
+
+
+def test_every_allocated_kg_is_picked_up_and_delivered_or_reported(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """Pick-ups add up to the allocated kg and deliveries to each point's kg, counting the
+    unserved; no round is over its vehicle's capacity; arrivals keep the windows."""
+    body = plan(client, world, week)
+    total, per_point = _allocated_kg(session, week)
+    assert total > 0
+    unserved_pick = sum(u["kg"] for u in body["unserved"] if u["kind"] == "pickup")
+    unserved_del = defaultdict(float)
+    for u in body["unserved"]:
+        if u["kind"] == "delivery":
+            unserved_del[str(u["distribution_point_id"])] += u["kg"]
+    picked = sum(s["kg_loaded"] for r in body["rounds"] for s in r["stops"]
+                 if s["kind"] == "pickup")
+    assert picked + unserved_pick == pytest.approx(total, abs=0.1)
+    delivered: dict[str, float] = defaultdict(float)
+    for r in body["rounds"]:
+        assert r["peak_load_kg"] <= r["capacity_kg"] + 1e-6
+        for s in r["stops"]:
+            assert s["load_after_kg"] <= r["capacity_kg"] + 1e-6
+            if s["kind"] == "delivery":
+                delivered[str(s["distribution_point_id"])] += s["kg_delivered"]
+            if s["kind"] != "hub":
+                assert datetime.fromisoformat(s["arrival_at"]) <= datetime.fromisoformat(
+                    s["window_end"])
+        positions = [s["position"] for s in r["stops"]]
+        assert positions == list(range(1, len(positions) + 1))
+    for point, kg in per_point.items():
+        assert delivered[point] + unserved_del[point] == pytest.approx(kg, abs=0.1)
+    assert body["metrics"]["rounds"] == len(body["rounds"]) > 0
+
+
+def test_perishable_produce_rides_refrigerated(client: TestClient, world: World,
+                                               session: Session, week: uuid.UUID) -> None:
+    """The strawberries (3 days' shelf life) are only loaded in refrigerated vehicles."""
+    body = plan(client, world, week)
+    name = session.scalar(select(Product.name).join(SupplyLot).where(
+        SupplyLot.week_id == week, Product.shelf_life_days == 3))
+    carried = [r for r in body["rounds"]
+               if any(i["product"] == name for s in r["stops"] for i in s["items"]
+                      if s["kg_loaded"] > 0)]
+    assert carried, "the strawberries travel"
+    assert all(r["refrigerated"] for r in carried)
+
+
+def test_plan_again_replaces_and_get_reads_it(client: TestClient, world: World,
+                                              session: Session, week: uuid.UUID) -> None:
+    """Planning twice leaves one plan; GET answers what POST stored; English messages."""
+    first = plan(client, world, week)
+    second = client.post(f"/api/v1/weeks/{week}/rounds", json={"time_limit": 1},
+                         headers=world.auth("coord1")).json()
+    assert first["id"] != second["id"]
+    read = client.get(f"/api/v1/weeks/{week}/rounds",
+                      headers={**world.auth("coord1"), "Accept-Language": "en"}).json()
+    assert read["id"] == second["id"]
+    assert [r["id"] for r in read["rounds"]] == [r["id"] for r in second["rounds"]]
+    stored = session.scalars(select(Round).where(Round.week_id == week)).all()
+    assert len(stored) == len(second["rounds"])
+
+
+def test_plan_without_allocation_is_refused(client: TestClient, world: World,
+                                            week: uuid.UUID) -> None:
+    """Rounds start from the allocation: without one, 422 in French."""
+    response = client.post(f"/api/v1/weeks/{week}/rounds", json={"time_limit": 1},
+                           headers=world.auth("coord1"))
+    assert response.status_code == 422
+    assert "Allouez" in response.json()["error"]["message"]
+
+
+def _refs(round_: dict) -> list[str]:  # type: ignore[type-arg]
+    return [f"{s['kind']}:{s['name']}:{s['kg_loaded']}:{s['kg_delivered']}"
+            for s in round_["stops"] if s["kind"] != "hub"]
+
+
+def test_replan_without_a_vehicle_keeps_the_other_rounds(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """After the van drops out its rounds are cancelled, no remaining round uses it, and each
+    other round keeps its stops in the same relative order."""
+    body = plan(client, world, week)
+    van = session.scalar(select(Vehicle).where(Vehicle.organisation_id == world.ids["team1"],
+                                               Vehicle.name == "A Fourgon"))
+    assert van is not None
+    ref = f"van:{van.id}"
+    before = {r["id"]: _refs(r) for r in body["rounds"] if r["vehicle_ref"] != ref}
+    response = client.post(f"/api/v1/weeks/{week}/rounds/replan",
+                           json={"vehicle": ref, "time_limit": 2},
+                           headers=world.auth("coord1"))
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert all(r["vehicle_ref"] != ref for r in after["rounds"])
+    for r in after["rounds"]:
+        if r["id"] in before:
+            kept = [x for x in _refs(r) if x in before[r["id"]]]
+            assert kept == before[r["id"]]
+    total, _ = _allocated_kg(session, week)
+    picked = sum(s["kg_loaded"] for r in after["rounds"] for s in r["stops"]
+                 if s["kind"] == "pickup")
+    unserved = sum(u["kg"] for u in after["unserved"] if u["kind"] == "pickup")
+    assert picked + unserved == pytest.approx(total, abs=0.1)
+    unknown = client.post(f"/api/v1/weeks/{week}/rounds/replan",
+                          json={"vehicle": "van:nothing"}, headers=world.auth("coord1"))
+    assert unknown.status_code == 422
+
+
+def test_drivers_assigned_with_reasons_and_replacements(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """The only volunteer gets a round with reasons; excluding them leaves it unassigned with
+    reasons; replacements list them for an open round."""
+    body = plan(client, world, week)
+    volunteer = session.scalar(select(Volunteer).where(
+        Volunteer.user_id == world.ids["user_volunteer1"]))
+    assert volunteer is not None
+    van_rounds = [r for r in body["rounds"] if r["vehicle_ref"].startswith("van:")]
+    assert van_rounds
+    target = van_rounds[0]["id"]
+    candidates = client.get(f"/api/v1/rounds/{target}/replacements",
+                            headers=world.auth("coord1")).json()
+    assert [c["volunteer_id"] for c in candidates] == [str(volunteer.id)]
+    assert candidates[0]["reasons"]
+    excluded = client.post(f"/api/v1/weeks/{week}/drivers",
+                           json={"excludes": [{"round_id": target,
+                                               "volunteer_id": str(volunteer.id)}],
+                                 "time_limit": 2}, headers=world.auth("coord1"))
+    assert excluded.status_code == 200, excluded.text
+    result = excluded.json()
+    assert target in {u["round_id"] for u in result["unassigned"]}
+    assert all(u["reasons"] for u in result["unassigned"])
+    assert target not in {a["round_id"] for a in result["assignments"]}
+    assert all(a["reasons"] and a["volunteer_id"] == str(volunteer.id)
+               for a in result["assignments"])
+    session.expire_all()
+    driven = session.scalars(select(Round).where(Round.driver_id == volunteer.id)).all()
+    assert {str(r.id) for r in driven} == {a["round_id"] for a in result["assignments"]}
+    assert all(r.status is RoundStatus.claimed for r in driven)
+
+
+def test_rounds_export_escapes_formulas(client: TestClient, world: World,
+                                        week: uuid.UUID) -> None:
+    """The CSV has one row per stop and the farm named '=Mas des Pins' comes out escaped;
+    the XLSX opens."""
+    import io
+
+    import openpyxl
+
+    body = plan(client, world, week)
+    csv = client.get(f"/api/v1/weeks/{week}/exports/rounds", headers=world.auth("coord1"))
+    assert csv.status_code == 200
+    text = csv.content.decode("utf-8-sig")
+    lines = text.strip().split("\r\n")
+    assert len(lines) == 1 + sum(len(r["stops"]) for r in body["rounds"])
+    if any(s["name"] == "=Mas des Pins" for r in body["rounds"] for s in r["stops"]):
+        assert "'=Mas des Pins" in text
+    assert ";=Mas" not in text
+    xlsx = client.get(f"/api/v1/weeks/{week}/exports/rounds?format=xlsx",
+                      headers=world.auth("coord1"))
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert book.active is not None
+    assert book.active.max_row == len(lines)
+
+
+def test_loads_larger_than_any_vehicle_are_split(client: TestClient, world: World,
+                                                 session: Session, week: uuid.UUID) -> None:
+    """With every vehicle holding 15 kg, no stop hands over more than 15 kg and the kg still
+    add up."""
+    for vehicle in session.scalars(select(Vehicle).where(
+            Vehicle.organisation_id == world.ids["team1"])):
+        vehicle.capacity_kg = 15
+    for volunteer in session.scalars(select(Volunteer).where(
+            Volunteer.organisation_id == world.ids["team1"])):
+        volunteer.capacity_kg = 15
+    session.commit()
+    body = plan(client, world, week)
+    total, _ = _allocated_kg(session, week)
+    picked = 0.0
+    for r in body["rounds"]:
+        assert r["peak_load_kg"] <= 15 + 1e-6
+        for s in r["stops"]:
+            if s["kind"] == "pickup":
+                picked += s["kg_loaded"]
+    unserved = sum(u["kg"] for u in body["unserved"] if u["kind"] == "pickup")
+    assert all(u["kg"] <= 15 + 1e-6 for u in body["unserved"])
+    assert picked + unserved == pytest.approx(total, abs=0.1)
+    visits = sum(1 for r in body["rounds"] for s in r["stops"] if s["kind"] == "pickup")
+    assert visits + sum(1 for u in body["unserved"] if u["kind"] == "pickup") >= total / 15
+
+
+def test_point_closed_after_the_pickups_is_reported(client: TestClient, world: World,
+                                                    session: Session, week: uuid.UUID) -> None:
+    """A point that only opens on Monday morning, before the produce is collected, is reported
+    unserved with the reason 'point_closed' and its whole kg."""
+    from baskets.territory.models import DistributionPoint
+
+    point = session.get(DistributionPoint, world.ids["point1b"])
+    assert point is not None
+    point.opening_hours = [{"weekday": 0, "opens": "06:00", "closes": "07:00"}]
+    session.commit()
+    body = plan(client, world, week)
+    _, per_point = _allocated_kg(session, week)
+    closed = [u for u in body["unserved"] if u["reason"] == "point_closed"]
+    assert {u["distribution_point_id"] for u in closed} == {str(world.ids["point1b"])}
+    assert sum(u["kg"] for u in closed) == pytest.approx(per_point[str(world.ids["point1b"])],
+                                                         abs=0.1)
+    assert all(u["message"] for u in closed)
