@@ -21,6 +21,7 @@ from baskets.api.routers import (
     supply,
     territory,
 )
+from baskets.api.routers import engagements as engagements_router
 from baskets.api.routers import io as io_router
 from baskets.api.routers import volunteers as volunteers_router
 from baskets.config import Settings, check_production_ready, get_settings
@@ -103,6 +104,7 @@ def create_app(
         volunteers_router.router,
         sponsorship.router,
         allocation.router,
+        engagements_router.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_router)
