@@ -255,7 +255,7 @@ def run_matching(
             "provider_kind": "offer" if engagement.offer_id else "volunteer",
             "project_id": str(project.id), "project": project.title,
             "need_id": str(need.id), "skill": a.skill, "hours": a.hours, "fixed": a.fixed,
-            "reasons": engagement.reasons if a.fixed else _reason_rows(a.reasons),
+            "reasons": engagement.reasons,
         })
     run.assignments = rows
     run.uncovered = [
@@ -280,8 +280,9 @@ def _new_engagement(built: _Built, actor: Actor, run: MatchingRun, a: solver.Ass
         lat, lon, max_km = volunteer.lat, volunteer.lon, volunteer.max_km
     starts, ends = max(starts, project.starts_on), min(ends, project.ends_on)
     distance = solver.distance_km(lat, lon, project.lat, project.lon)
-    reasons = [_dates_reason(starts, ends) if r.code == "dates" else
-               {"code": r.code, "fr": r.fr, "en": r.en} for r in a.reasons]
+    # The solver counts days from today; people read dates.
+    reasons = [_dates_reason(starts, ends) if row["code"] == "dates" else row
+               for row in _reason_rows(a.reasons)]
     return Engagement(
         organisation_id=actor.organisation_id, run_id=run.id,
         offer_id=offer.id if offer else None,
