@@ -1,4 +1,4 @@
-"""Run the demo's week: every draft week of every food team is allocated."""
+"""Run the demo's week: every draft week of every food team is allocated, then matched."""
 
 from __future__ import annotations
 
@@ -38,3 +38,22 @@ def run_week(session: Session, *, time_limit: float, seed: int) -> Iterator[str]
             f"{100 * float(m.get('mean_coverage', 0)):.0f} %, "
             f"{float(m.get('kg_allocated', 0)):.0f} kg alloués en {stored.wall_seconds:.1f} s"
         )
+    yield from _matching(session, time_limit=time_limit, seed=seed)
+
+
+def _matching(session: Session, *, time_limit: float, seed: int) -> Iterator[str]:
+    """Match each food team's territory: projects with offers and volunteers."""
+    from baskets.accounts.models import OrganisationKind
+    from baskets.engagements import service as engagements
+    from baskets.errors import InvalidInput
+
+    for team in session.scalars(select(Organisation).where(
+            Organisation.kind == OrganisationKind.food_team).order_by(Organisation.name)):
+        actor = _coordinator(session, team.id)
+        try:
+            run = engagements.run_matching(session, actor=actor, time_limit=time_limit,
+                                           seed=seed)
+        except InvalidInput as exc:  # no open project in the territory
+            yield f"{team.name} — appariement : {exc.message_fr}"
+            continue
+        yield f"{team.name} — appariement : {engagements.summary_fr(run)}"
