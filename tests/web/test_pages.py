@@ -32,6 +32,7 @@ PAGES = [
     "/", "/account", "/weeks", "/weeks/{week}", "/weeks/{week}/supply", "/farmers",
     "/households", "/households?archived=true", "/households/new", "/households/{household}",
     "/points", "/points/{point}", "/profile", "/offers", "/offers/new", "/offers/{offer}",
+    "/engagements", "/report", "/report.csv", "/report.xlsx", "/matching",
 ]
 FRENCH_ERRORS = {403: "Accès refusé", 404: "Page introuvable"}
 
