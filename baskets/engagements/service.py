@@ -163,9 +163,18 @@ def build_problem(session: Session, actor: Actor, today: date) -> _Built:
     volunteer_key = {v.id: k for k, (v, _) in built.volunteers.items()}
     used_outside: dict[str, float] = defaultdict(float)
     fixed: list[solver.FixedAssignment] = []
-    held = [e for e in session.scalars(
-        select(Engagement).where(Engagement.organisation_id == actor.organisation_id)
-        .order_by(Engagement.created_at, Engagement.id)) if is_held(e)]
+    excluded: set[tuple[str, str]] = set()
+    held: list[Engagement] = []
+    for e in session.scalars(
+            select(Engagement).where(Engagement.organisation_id == actor.organisation_id)
+            .order_by(Engagement.created_at, Engagement.id)):
+        pkey = (offer_key.get(e.offer_id) if e.offer_id
+                else volunteer_key.get(e.volunteer_id) if e.volunteer_id else None)
+        jkey = project_key.get(e.project_id)
+        if e.status is EngagementStatus.declined and pkey and jkey:
+            excluded.add((pkey, jkey))  # a declined pairing is never proposed again
+        elif is_held(e):
+            held.append(e)
     for e in held:
         pkey = (offer_key.get(e.offer_id) if e.offer_id
                 else volunteer_key.get(e.volunteer_id) if e.volunteer_id else None)
@@ -183,7 +192,7 @@ def build_problem(session: Session, actor: Actor, today: date) -> _Built:
         providers = [
             _with_hours(p, max(p.hours - used_outside.get(p.id, 0.0), 0.0)) for p in providers]
     built.problem = solver.MatchingProblem(tuple(projects), tuple(providers), agreements,
-                                           tuple(fixed))
+                                           tuple(fixed), frozenset(excluded))
     return built
 
 

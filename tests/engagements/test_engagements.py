@@ -214,7 +214,7 @@ def test_each_side_sees_only_its_engagements(
 def test_declined_engagement_cannot_be_accepted(
         client: TestClient, world: World, scene: dict[str, uuid.UUID]) -> None:
     """A project that declines ends the proposal; the company's later accept is a 409, and a
-    re-run keeps the declined record."""
+    re-run keeps the declined record and never proposes that offer to that project again."""
     result = run(client, world)
     engagement = offer_engagement(result)
     eid = engagement["engagement_id"]
@@ -224,9 +224,11 @@ def test_declined_engagement_cannot_be_accepted(
     late = call(client, world, "company1", "POST", f"/engagements/{eid}/accept")
     assert late.status_code == 409
     assert "décliné" in late.json()["error"]["message"]
-    run(client, world)
+    again = run(client, world)
     assert call(client, world, "company1", "GET", f"/engagements/{eid}").json()[
         "status"] == "declined"
+    assert not [a for a in again["assignments"] if a["provider_kind"] == "offer"
+                and a["project_id"] == engagement["project_id"]]
 
 
 def test_run_without_projects_is_422(client: TestClient, world: World) -> None:
