@@ -367,6 +367,16 @@ def engagements_query(session: Session, actor: Actor) -> Select[Engagement]:
     return query.order_by(Engagement.starts_on, Engagement.created_at, Engagement.id)
 
 
+def pending_for(session: Session, actor: Actor) -> int:
+    """How many proposals wait for the caller's side to answer."""
+    side = _side(actor)
+    decision = (Engagement.provider_decision if side == "provider"
+                else Engagement.project_decision)
+    query = engagements_query(session, actor).where(
+        Engagement.status == EngagementStatus.proposed, decision == Decision.pending)
+    return len(session.scalars(query).all())
+
+
 def get_engagement(session: Session, *, actor: Actor, engagement_id: uuid.UUID) -> Engagement:
     """An engagement the caller is party to, else 404."""
     return get_from(session, engagements_query(session, actor), Engagement, engagement_id,
