@@ -383,6 +383,14 @@ def get_engagement(session: Session, *, actor: Actor, engagement_id: uuid.UUID) 
                     ENGAGEMENT)
 
 
+def _locked(session: Session, actor: Actor, engagement_id: uuid.UUID) -> Engagement:
+    """The engagement, row-locked (PostgreSQL) so the two sides' answers and concurrent hours
+    entries are applied one after the other."""
+    engagement = get_engagement(session, actor=actor, engagement_id=engagement_id)
+    session.refresh(engagement, with_for_update=True)
+    return engagement
+
+
 def _side(actor: Actor) -> str:
     if actor.role in (Role.company, Role.volunteer):
         return "provider"
@@ -405,8 +413,10 @@ def _committed_hours(session: Session, *conditions: Any, side: str) -> float:
 def _check_budgets(session: Session, engagement: Engagement, side: str) -> None:
     """Accepting never takes an offer, an agreement or a need beyond its hours."""
     others = Engagement.id != engagement.id
+    # The offer, the company and the need are locked (PostgreSQL) so two acceptances at once
+    # cannot both fit in the same hours; SQLite already serialises writers (BEGIN IMMEDIATE).
     if side == "provider" and engagement.offer_id is not None:
-        offer = session.get(Offer, engagement.offer_id)
+        offer = session.get(Offer, engagement.offer_id, with_for_update=True)
         assert offer is not None
         used = _committed_hours(session, others, Engagement.offer_id == offer.id, side=side)
         if used + engagement.hours > offer.hours + EPS:
@@ -416,7 +426,7 @@ def _check_budgets(session: Session, engagement: Engagement, side: str) -> None:
                 f"The offer '{offer.title}' has only {fmt_en(max(offer.hours - used, 0))} h "
                 f"left; this engagement needs {fmt_en(engagement.hours)} h.",
                 {"offer_id": str(offer.id), "hours_left": round(max(offer.hours - used, 0), 2)})
-        company = session.get(Organisation, offer.organisation_id)
+        company = session.get(Organisation, offer.organisation_id, with_for_update=True)
         assert company is not None
         if company.agreement_hours is not None:
             used = _committed_hours(
@@ -432,7 +442,7 @@ def _check_budgets(session: Session, engagement: Engagement, side: str) -> None:
                     f"{fmt_en(engagement.hours)} h.",
                     {"hours_left": round(left, 2)})
     if side == "project" and engagement.need_id is not None:
-        need = session.get(ProjectNeed, engagement.need_id)
+        need = session.get(ProjectNeed, engagement.need_id, with_for_update=True)
         if need is not None:
             used = _committed_hours(session, others, Engagement.need_id == need.id, side=side)
             if used + engagement.hours > need.hours + EPS:
@@ -449,7 +459,7 @@ def decide(session: Session, *, actor: Actor, engagement_id: uuid.UUID,
            accept: bool) -> Engagement:
     """Accept or decline a proposed engagement on the caller's side."""
     side = _side(actor)
-    engagement = get_engagement(session, actor=actor, engagement_id=engagement_id)
+    engagement = _locked(session, actor, engagement_id)
     mine = engagement.provider_decision if side == "provider" else engagement.project_decision
     wanted = Decision.accepted if accept else Decision.declined
     if mine is wanted:
@@ -487,7 +497,7 @@ def log_hours(session: Session, *, actor: Actor, engagement_id: uuid.UUID, data:
     if _side(actor) != "provider":
         raise Forbidden()
     today = today or date.today()
-    engagement = get_engagement(session, actor=actor, engagement_id=engagement_id)
+    engagement = _locked(session, actor, engagement_id)
     if engagement.status not in (EngagementStatus.accepted, EngagementStatus.in_progress):
         raise Conflict(
             "Les heures se saisissent sur un engagement accepté des deux côtés et non terminé.",
@@ -524,7 +534,7 @@ def approve_hours(session: Session, *, actor: Actor, engagement_id: uuid.UUID,
     """The project side approves logged hours; all hours approved completes the engagement."""
     if _side(actor) != "project":
         raise Forbidden()
-    engagement = get_engagement(session, actor=actor, engagement_id=engagement_id)
+    engagement = _locked(session, actor, engagement_id)
     log = session.scalar(select(HoursLog).where(HoursLog.id == log_id,
                                                 HoursLog.engagement_id == engagement.id))
     if log is None:
