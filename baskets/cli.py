@@ -215,6 +215,18 @@ def solve_routes(
         return result_to_data(result)
 
     _print_or_exit(run)
+@solve_app.command("matching")
+def solve_matching(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    time_limit: TimeLimit = 20.0,
+    seed: Seed = 1,
+) -> None:
+    """People and sponsored hours for projects, fairest to the worst neighbourhood."""
+    from baskets.matching.scenario import run_scenario
+    from baskets.scenario import read_json_file
+
+    _print_or_exit(lambda: run_scenario(read_json_file(scenario), time_limit=time_limit,
+                                        seed=seed))
 
 
 def _print_or_exit(run: Any) -> None:

@@ -4,6 +4,7 @@ from baskets.accounts.models import Organisation, User
 from baskets.allocation.models import AllocatedBasket, Allocation
 from baskets.common.models import IdempotencyRecord
 from baskets.db import Base
+from baskets.engagements.models import Engagement, HoursLog, MatchingRun
 from baskets.households.models import Household, HouseholdAudit
 from baskets.io.models import HouseholdFingerprint
 from baskets.jobs.models import Job
@@ -19,12 +20,15 @@ __all__ = [
     "Allocation",
     "Base",
     "DistributionPoint",
+    "Engagement",
     "Farmer",
     "Household",
     "HouseholdAudit",
     "HouseholdFingerprint",
+    "HoursLog",
     "IdempotencyRecord",
     "Job",
+    "MatchingRun",
     "Neighbourhood",
     "Offer",
     "Organisation",

@@ -139,3 +139,35 @@ def test_solve_routes_bad_input_exits_2(tmp_path: Path) -> None:
     assert "v" in first.stderr
     assert "none.txt" in second.stderr
     assert "exactly one" in third.stderr
+MATCHING = Path(__file__).resolve().parents[1] / "fixtures" / "solver" / "matching_small.json"
+
+
+def test_solve_matching_prints_json() -> None:
+    """`solve matching` prints the contract's JSON: assignments within offers' hours, reasons."""
+    import json
+
+    result = run("solve", "matching", str(MATCHING), "--time-limit", "5", "--seed", "2", env={})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    scenario = json.loads(MATCHING.read_text())
+    hours = {p["id"]: p["hours"] for p in scenario["offers"] + scenario["volunteers"]}
+    assert answer["assignments"]
+    given: dict[str, float] = {}
+    for a in answer["assignments"]:
+        assert a["reasons"]
+        assert a["reasons_fr"]
+        given[a["provider"]] = given.get(a["provider"], 0.0) + a["hours"]
+    assert all(given[p] <= hours[p] + 1e-6 for p in given)
+
+
+def test_solve_matching_bad_file_exits_2(tmp_path: Path) -> None:
+    """Negative hours in an offer exit with code 2 and a message naming the field."""
+    import json
+
+    scenario = json.loads(MATCHING.read_text())
+    scenario["offers"][0]["hours"] = -3
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(scenario))
+    result = run("solve", "matching", str(bad), env={})
+    assert result.returncode == 2
+    assert "offers[0].hours" in result.stderr

@@ -22,6 +22,7 @@ from baskets.api.routers import (
     supply,
     territory,
 )
+from baskets.api.routers import engagements as engagements_router
 from baskets.api.routers import io as io_router
 from baskets.api.routers import rounds as rounds_router
 from baskets.api.routers import volunteers as volunteers_router
@@ -109,6 +110,7 @@ def create_app(
         allocation.router,
         jobs.router,
         rounds_router.router,
+        engagements_router.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_router)

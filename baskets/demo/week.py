@@ -1,5 +1,5 @@
 """Run the demo's week: every draft week of every food team is allocated, its rounds planned
-and drivers assigned."""
+and drivers assigned; then each team's projects are matched."""
 
 from __future__ import annotations
 
@@ -54,3 +54,22 @@ def run_week(session: Session, *, time_limit: float, seed: int,
             f"({float(r['unserved_kg']):.0f} kg), {len(staffed['assignments'])} chauffeurs "
             f"bénévoles affectés sur {r['rounds']}, en {plan.wall_seconds:.1f} s"
         )
+    yield from _matching(session, time_limit=time_limit, seed=seed)
+
+
+def _matching(session: Session, *, time_limit: float, seed: int) -> Iterator[str]:
+    """Match each food team's territory: projects with offers and volunteers."""
+    from baskets.accounts.models import OrganisationKind
+    from baskets.engagements import service as engagements
+    from baskets.errors import InvalidInput
+
+    for team in session.scalars(select(Organisation).where(
+            Organisation.kind == OrganisationKind.food_team).order_by(Organisation.name)):
+        actor = _coordinator(session, team.id)
+        try:
+            run = engagements.run_matching(session, actor=actor, time_limit=time_limit,
+                                           seed=seed)
+        except InvalidInput as exc:  # no open project in the territory
+            yield f"{team.name} — appariement : {exc.message_fr}"
+            continue
+        yield f"{team.name} — appariement : {engagements.summary_fr(run)}"

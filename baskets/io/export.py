@@ -195,10 +195,18 @@ def volunteers_table(session: Session, *, actor: Actor) -> Table:
     return Table(name="benevoles", frame=_frame("volunteers", rows))
 
 
+def hours_given_table(session: Session, *, actor: Actor) -> Table:
+    """The company's hours given per project and neighbourhood, their value, tax reduction."""
+    from baskets.engagements import service  # it imports this module for Table
+
+    return service.hours_given_table(session, actor=actor)
+
+
 # Exports that take only the actor; those tied to a week take week_id (and the time zone).
-# To come with the solvers: baskets per distribution point, rounds, hours given, weekly report.
+# To come with the solvers: baskets per distribution point, rounds, weekly report.
 EXPORTS: dict[str, Callable[..., Table]] = {
     "households": households_table,
     "lots": lots_table,
     "volunteers": volunteers_table,
+    "hours_given": hours_given_table,
 }

@@ -120,13 +120,15 @@ class MatchingProblem:
     """Everything the project matcher needs.
 
     `agreements` maps a company to the total hours its agreement allows across all its offers
-    (companies absent from it are bounded only by their offers' hours).
+    (companies absent from it are bounded only by their offers' hours). `excluded` holds
+    (provider, project) pairs never to propose again (one side declined them).
     """
 
     projects: tuple[Project, ...]
     providers: tuple[Provider, ...]
     agreements: Mapping[str, float] = field(default_factory=dict)
     fixed: tuple[FixedAssignment, ...] = ()
+    excluded: frozenset[tuple[str, str]] = frozenset()
 
 
 # ---------------------------------------------------------------------------- result data
@@ -347,6 +349,11 @@ def _eligible(problem: MatchingProblem, ix: _Index) -> _Pairs:
         d_win = np.where(win_ok, d, math.inf)
         nearest[nn] = d_win.min(axis=0) if len(pi) else math.inf
         a, b = np.nonzero(ok)
+        if problem.excluded:
+            keep = np.asarray([
+                (provs[int(pi[x])].id, problem.projects[ix.need_project[int(nn[y])]].id)
+                not in problem.excluded for x, y in zip(a, b, strict=True)], dtype=bool)
+            a, b = a[keep], b[keep]
         out_p.append(pi[a])
         out_n.append(nn[b])
         out_d.append(d[a, b])

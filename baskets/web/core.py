@@ -60,20 +60,25 @@ NAV: dict[Role, list[tuple[str, str]]] = {
         ("/weeks", N_("Semaines")),
         ("/farmers", N_("Producteurs")),
         ("/jobs", N_("Calculs")),
+        ("/matching", N_("Appariement")),
     ],
     Role.association: [
         ("/", N_("Tableau de bord")),
         ("/households", N_("Foyers")),
         ("/points", N_("Points de distribution")),
+        ("/engagements", N_("Engagements")),
     ],
     Role.volunteer: [
         ("/", N_("Tableau de bord")),
         ("/rounds", N_("Tournées")),
         ("/profile", N_("Mon profil")),
+        ("/engagements", N_("Engagements")),
     ],
     Role.company: [
         ("/", N_("Tableau de bord")),
         ("/offers", N_("Offres de mécénat")),
+        ("/engagements", N_("Engagements")),
+        ("/report", N_("Heures données")),
     ],
 }
 NAV[Role.admin] = NAV[Role.coordinator]

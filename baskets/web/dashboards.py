@@ -48,7 +48,10 @@ def render_dashboard(request: Request, session: Session, actor: Actor) -> Respon
             "volunteer": volunteer, "vehicle_names": VEHICLE_NAMES,
         })
     offers = list(session.scalars(offers_query(actor)))
+    from baskets.engagements.service import pending_for
+
     return render(request, "company/dashboard.html", {
         "offers": offers, "total_hours": sum(o.hours for o in offers),
         "agreement_hours": actor.organisation.agreement_hours,
+        "to_answer": pending_for(session, actor),
     })

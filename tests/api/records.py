@@ -8,6 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from baskets.allocation.models import AllocatedBasket, Allocation
+from baskets.engagements.models import (
+    Decision,
+    Engagement,
+    EngagementStatus,
+    HoursLog,
+    MatchingRun,
+)
 from baskets.households.models import Household, ReferralReason
 from baskets.jobs.models import Job
 from baskets.rounds.models import Round, RoundPlan, RoundStatus, RoundStop, StopKind
@@ -99,6 +106,7 @@ def make_records(session: Session, world: World) -> dict[str, uuid.UUID]:
         session.flush()
         ids[f"job_{side}"] = job.id
     ids.update(make_rounds(session, world, ids))
+    ids.update(_engagements(session, world, ids))
     session.commit()
     return ids
 
@@ -176,4 +184,36 @@ def make_rounds(session: Session, world: World, ids: dict[str, uuid.UUID]
             session.add(stop)
             session.flush()
             made[f"{'stop' if kind == 'driven' else 'openstop'}_{side}"] = stop.id
+def _engagements(session: Session, world: World, ids: dict[str, uuid.UUID]
+                 ) -> dict[str, uuid.UUID]:
+    """Per side: a stored matching run, a proposed and an accepted engagement, one hours entry."""
+    w = world.ids
+    made: dict[str, uuid.UUID] = {}
+    for side, team, company, assoc, logger in (
+            ("mine", "team1", "company1", "assoc1", "user_company1"),
+            ("theirs", "team2", "company2", "assoc2", "user_company2")):
+        run = MatchingRun(organisation_id=w[team], solver_status="feasible", time_limit=1,
+                          seed=1, wall_seconds=0.1, worst_share=0.5, hours_covered=10,
+                          hours_needed=30, metrics={}, assignments=[], uncovered=[])
+        session.add(run)
+        session.flush()
+        made[f"run_{side}"] = run.id
+        for kind, status, decision in (
+                ("engagement", EngagementStatus.proposed, Decision.pending),
+                ("active_engagement", EngagementStatus.in_progress, Decision.accepted)):
+            engagement = Engagement(
+                organisation_id=w[team], run_id=run.id, offer_id=ids[f"offer_{side}"],
+                provider_organisation_id=w[company], project_id=ids[f"project_{side}"],
+                project_organisation_id=w[assoc], skill="gardening", hours=10,
+                starts_on=MONDAY, ends_on=MONDAY + timedelta(days=60), distance_km=3.2,
+                reasons=[{"code": "skill", "fr": "Compétence", "en": "Skill"}], status=status,
+                provider_decision=decision, project_decision=decision)
+            session.add(engagement)
+            session.flush()
+            made[f"{kind}_{side}"] = engagement.id
+        log = HoursLog(engagement_id=made[f"active_engagement_{side}"], logged_by=w[logger],
+                       worked_on=MONDAY, hours=2)
+        session.add(log)
+        session.flush()
+        made[f"hour_log_{side}"] = log.id
     return made

@@ -34,6 +34,7 @@ PAGES = [
     "/points", "/points/{point}", "/profile", "/offers", "/offers/new", "/offers/{offer}",
     "/jobs", "/jobs/{job}", "/jobs/{job}/progress",
     "/rounds", "/rounds/{round}", "/weeks/{week}/rounds/export",
+    "/engagements", "/report", "/report.csv", "/report.xlsx", "/matching",
 ]
 FRENCH_ERRORS = {403: "Accès refusé", 404: "Page introuvable"}
 

@@ -1,7 +1,7 @@
 """Jobs: the database record of every background solve; allocations remember their job.
 
 Revision ID: 0005
-Revises: 0011
+Revises: 0004
 Create Date: 2026-11-22 08:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0005'
-down_revision: str | None = '0003'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

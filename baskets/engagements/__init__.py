@@ -1,0 +1,1 @@
+"""Matching runs, engagements of providers with projects, and the hours they log."""
