@@ -80,10 +80,10 @@ def _organisation(session: Session, text: str) -> Organisation:
     return matches[0]
 
 
-def _system_actor(organisation: Organisation) -> Actor:
+def _system_actor(organisation: Organisation, role: Role = Role.admin) -> Actor:
     """An actor for the organisation with no user row: audit entries carry no user id."""
     user = User(organisation_id=organisation.id, email="system", full_name="baskets CLI",
-                role=Role.admin, password_hash="!", is_active=True)
+                role=role, password_hash="!", is_active=True)
     return Actor(user=user, organisation=organisation)
 
 
@@ -103,7 +103,13 @@ def _week(session: Session, actor: Actor, text: str) -> uuid.UUID:
         monday = date.fromisoformat(text)
     except ValueError:
         raise _fail("--week : identifiant ou date AAAA-MM-JJ attendu.") from None
-    week_id = session.scalar(select(Week.id).where(Week.organisation_id == actor.organisation_id,
+    teams = [actor.organisation_id]
+    if actor.organisation.kind is OrganisationKind.association:
+        # An association reads the weeks of its territory's food team(s).
+        teams = list(session.scalars(select(Organisation.id).where(
+            Organisation.territory_id == actor.territory_id,
+            Organisation.kind == OrganisationKind.food_team)))
+    week_id = session.scalar(select(Week.id).where(Week.organisation_id.in_(teams),
                                                    Week.starts_on == monday))
     if week_id is None:
         raise _fail(f"aucune semaine ne commence le {monday.isoformat()}.")
@@ -197,6 +203,33 @@ def export_volunteers(organisation: OrgOption, fmt: FormatOption = "csv",
     with _session() as (session, _):
         table = export.volunteers_table(session, actor=_actor(session, organisation,
                                                               "volunteers"))
+    _write(table, fmt, output)
+
+
+ROLE_OF = {OrganisationKind.association: Role.association,
+           OrganisationKind.food_team: Role.coordinator}
+
+
+@export_app.command("baskets")
+def export_baskets(organisation: OrgOption, week: WeekOption, fmt: FormatOption = "csv",
+                   output: OutputOption = None,
+                   point: Annotated[str | None, typer.Option(
+                       "--point", help="Only this distribution point (id).")] = None) -> None:
+    """A week's baskets per distribution point: an association's own, or all for a food team."""
+    with _session() as (session, _):
+        found = _organisation(session, organisation)
+        if found.kind not in ROLE_OF:
+            raise _fail("baskets : il faut une association ou une équipe alimentaire.")
+        actor = _system_actor(found, ROLE_OF[found.kind])
+        try:
+            point_id = uuid.UUID(point) if point else None
+        except ValueError:
+            raise _fail("--point : identifiant attendu.") from None
+        try:
+            table = export.baskets_table(session, actor=actor,
+                                         week_id=_week(session, actor, week), point_id=point_id)
+        except DomainError as exc:
+            raise _fail(exc.message_fr) from None
     _write(table, fmt, output)
 
 

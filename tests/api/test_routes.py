@@ -258,6 +258,8 @@ ROUTES: list[R] = [
     R("GET", "/exports/volunteers", ok="coord1", forbidden="assoc1", bad_extra=BAD_FORMAT),
     R("GET", "/weeks/{week_id}/exports/lots", ok="coord1", forbidden="assoc1",
       ids={"week_id": "week"}, bad_extra=BAD_FORMAT),
+    R("GET", "/weeks/{week_id}/exports/baskets", ok="coord1", forbidden="company1",
+      ids={"week_id": "week"}, bad_extra=BAD_FORMAT),
     R("GET", "/households/duplicates", ok="assoc1", forbidden="coord1"),
     R("GET", "/coordination/households/duplicates", ok="coord1", forbidden="assoc1"),
     R("GET", "/households/{household_id}/export", ok="assoc1", forbidden="coord1",

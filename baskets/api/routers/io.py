@@ -122,6 +122,14 @@ def export_lots(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
     return _file(export.render(table, fmt), table.name, fmt)
 
 
+@router.get("/weeks/{week_id}/exports/baskets", response_class=Response)
+def export_baskets(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                   fmt: FormatQuery = "csv", point_id: uuid.UUID | None = None) -> Response:
+    """The week's baskets per distribution point (an association: its own households)."""
+    table = export.baskets_table(session, actor=actor, week_id=week_id, point_id=point_id)
+    return _file(export.render(table, fmt), table.name, fmt)
+
+
 @router.get("/households/duplicates", response_model=Page[DuplicateOut])
 def my_duplicates(actor: ActorDep, session: SessionDep, settings: SettingsDep,
                   page: PageDep) -> dict[str, Any]:
