@@ -77,6 +77,22 @@ def render(table: Table, fmt: Format) -> bytes:
     return buffer.getvalue()
 
 
+def render_workbook(tables: list[Table]) -> bytes:
+    """Several tables as one XLSX workbook, a sheet each (names cut to 31 characters, unique)."""
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for table in tables:
+            name = "".join(c for c in table.name if c not in "[]:*?/\\")[:31]
+            while name in used:
+                name = name[:28] + f"~{len(used)}"
+            used.add(name)
+            frame = table.frame.map(escape_cell)
+            frame.columns = [escape_cell(str(column)) for column in frame.columns]
+            frame.to_excel(writer, index=False, sheet_name=name)
+    return buffer.getvalue()
+
+
 def filename(table: Table, fmt: Format) -> str:
     return f"{table.name}.{fmt}"
 
