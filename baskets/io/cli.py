@@ -11,13 +11,12 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from fastapi.encoders import jsonable_encoder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from baskets.accounts.models import Organisation, OrganisationKind, Role, User
 from baskets.common.scope import Actor
 from baskets.config import Settings, get_settings
 from baskets.errors import DomainError
-from baskets.io import export, gdpr
+from baskets.io import export
 from baskets.io.columns import Kind
 from baskets.io.imports import ImportFailed, run_import
 from baskets.weeks.models import Week
@@ -238,9 +237,12 @@ def retention(dry_run: DryRunOption = False,
               months: Annotated[int | None, typer.Option(
                   "--months", min=1, help="Default: the retention_months setting.")] = None
               ) -> None:
-    """Erase households with no contact for `retention_months`; print what was done."""
-    with _session() as (session, settings):
-        report = gdpr.erase_inactive(session, now=datetime.now(UTC),
-                                     months=months or settings.retention_months,
-                                     dry_run=dry_run)
-    typer.echo(json.dumps(jsonable_encoder(report.as_dict()), ensure_ascii=False, indent=1))
+    """Erase households with no contact for BASKETS_RETENTION_MONTHS; print the counts.
+
+    Meant to run daily (cron or Celery beat, see the README); it prints and logs counts per
+    organisation only, never a household's data.
+    """
+    from baskets.io.tasks import retention as run_retention
+
+    done = run_retention(months=months, dry_run=dry_run)
+    typer.echo(json.dumps(done, ensure_ascii=False, indent=1))

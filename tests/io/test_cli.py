@@ -70,6 +70,12 @@ def test_import_export_and_retention_commands(cli_db: str, tmp_path: Path) -> No
     assert json.loads(preview.stdout)["erased"] == 1
     done = json.loads(runner.invoke(app, ["gdpr", "retention"]).stdout)
     assert (done["dry_run"], done["erased"]) == (False, 1)
+    # What it says is counts per organisation: no reference, name, id or date of a household.
+    assert done["organisations"] == [{"organisation_id": done["organisations"][0][
+        "organisation_id"], "organisation": "Org assoc1", "households": 1}]
+    said = json.dumps(done, ensure_ascii=False)
+    for secret in ("IMP-", rows[1][1], rows[1][2], rows[1][12]):
+        assert secret not in said
     assert json.loads(runner.invoke(app, ["gdpr", "retention"]).stdout)["erased"] == 0
     rows[0][4] = "zéro"
     file.write_bytes(csv_bytes(HEADERS, rows))
@@ -102,3 +108,23 @@ def test_export_baskets_command_on_an_allocated_week(cli_db: str, tmp_path: Path
     missing = runner.invoke(app, ["export", "baskets", "--organisation", "Org team1",
                                   "--week", "2001-01-01"])
     assert missing.exit_code == 2
+
+
+def test_retention_months_come_from_the_setting(cli_db: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """BASKETS_RETENTION_MONTHS sets the default period; --months overrides it."""
+    rows = household_rows(count=1)
+    rows[0][12] = rows[0][13] = (date.today() - timedelta(days=200)).strftime("%d/%m/%Y")
+    file = tmp_path / "foyers.csv"
+    file.write_bytes(csv_bytes(HEADERS, rows))
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "households", str(file), "--organisation",
+                               "Org assoc1"]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["gdpr", "retention", "--dry-run"]).stdout)[
+        "erased"] == 0
+    monkeypatch.setenv("BASKETS_RETENTION_MONTHS", "6")
+    get_settings.cache_clear()
+    preview = json.loads(runner.invoke(app, ["gdpr", "retention", "--dry-run"]).stdout)
+    assert (preview["months"], preview["erased"]) == (6, 1)
+    assert json.loads(runner.invoke(app, ["gdpr", "retention", "--dry-run", "--months",
+                                          "12"]).stdout)["erased"] == 0
