@@ -14,7 +14,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from baskets.errors import NotFound
 from baskets.web.core import STATIC_DIR, OptionalActorDep, PageRoute
-from baskets.web.pages import association, common, coordinator, people
+from baskets.web.pages import association, common, coordinator, imports, people
 
 
 class _PagePath(Convertor[str]):
@@ -33,7 +33,8 @@ register_url_convertor("page", _PagePath())
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for pages in (common, coordinator, association, people):
+# imports first: its /households/import must win over /households/{household_id}.
+for pages in (common, imports, coordinator, association, people):
     router.include_router(pages.router)
 
 
