@@ -33,7 +33,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, uni
     """An SVG bar chart of `values`, one bar per label, with its figures written on it."""
     if orientation == "vertical":
         return _vertical(labels, values, title=title, unit=unit, number=number)
-    row, left, width = 26, 190, 640
+    row, left, width = 26, 230, 680
     height = row * max(len(values), 1) + 16
     top = max(values, default=0) or 1
     span = width - left - 90
@@ -41,7 +41,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, uni
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 8 + index * row
         bar = max(span * value / top, 0)
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 30 else label[:29] + "…"
         parts.append(f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" font-size="12" '
                      f'fill="{TEXT}">{escape(short)}</text>')
         parts.append(f'<rect x="{left}" y="{y + 3}" width="{bar:.1f}" height="{row - 8}" '

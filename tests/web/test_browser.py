@@ -125,6 +125,26 @@ def test_association_registers_a_household(page: Any, live_server: LiveServer,
     shot(page, tmp_path, "association-basket")
 
 
+def test_coordinator_reads_the_weekly_report(page: Any, live_server: LiveServer,
+                                             tmp_path: Path) -> None:
+    """The week's report draws its SVG charts (no script, no console error), downloads as
+    XLSX and prints on A4."""
+    base = live_server.base_url
+    login(page, base, COORDINATOR)
+    page.get_by_role("link", name="Voir la semaine").click()
+    page.get_by_role("link", name="Rapport de la semaine").click()
+    page.get_by_role("heading", name="Sommes payées aux producteurs").wait_for()
+    assert page.locator("figure.chart-figure svg rect").count() > 5
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le classeur (XLSX)").click()
+    assert download.value.suggested_filename.startswith("rapport-")
+    shot(page, tmp_path, "coordinator-report")
+    page.emulate_media(media="print")
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
 def test_volunteer_edits_availability(page: Any, live_server: LiveServer,
                                       tmp_path: Path) -> None:
     """A volunteer adds a Saturday morning to their availability and sees it kept."""

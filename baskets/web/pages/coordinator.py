@@ -224,10 +224,12 @@ def _report_charts(report: reports.Report, locale: str) -> dict[str, Markup]:
     for section in report.sections:
         if section.chart is None or not section.rows:
             continue
+        values = [float(row[section.chart.value]) for row in section.rows]
+        if max(values) <= 0:
+            continue  # a chart of zeros says nothing the table does not
         unit = next((c.unit for c in section.columns if c.key == section.chart.value), "")
         charts[section.key] = bar_chart(
-            [str(row[section.chart.label]) for row in section.rows],
-            [float(row[section.chart.value]) for row in section.rows],
+            [str(row[section.chart.label]) for row in section.rows], values,
             title=section.en if locale == "en" else section.fr, unit=unit,
             orientation=section.chart.orientation,
             number=lambda value: t.number(value, 0 if value >= 100 or value % 1 == 0 else 1))
