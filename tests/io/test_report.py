@@ -74,11 +74,11 @@ def test_report_figures_match_the_stored_allocation(client: TestClient, session:
         .where(SupplyLot.week_id == week).group_by(Product.name)).all())
     for name, kg in supplied.items():
         assert rows[name]["supplied_kg"] == pytest.approx(kg, abs=0.01)
-    # Coverage distribution: kg / need in steps of ten points, recomputed from kilos.
+    # Coverage distribution: steps of ten points of the stored coverage, itself kg / need.
     buckets = [0] * 11
     for basket in baskets:
-        share = basket.kg / basket.need_kg if basket.need_kg else 0.0
-        buckets[min(int(share * 100 + 1e-6) // 10, 10)] += 1
+        assert basket.coverage == pytest.approx(basket.kg / basket.need_kg, abs=1e-3)
+        buckets[min(int(round(basket.coverage * 100, 6)) // 10, 10)] += 1
     assert [row["households"] for row in sections["coverage"]["rows"]] == buckets
     worst = min(b.kg / b.need_kg for b in baskets)
     assert _figure(sections["coverage"], "min") == pytest.approx(100 * worst, abs=0.1)
