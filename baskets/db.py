@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,9 +84,33 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class HideRowValues(logging.Filter):
+    """At DEBUG, SQLAlchemy's engine logs every fetched row with its values (names, phones,
+    addresses): keep the record, drop the values. hide_parameters covers only parameters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("Row"):
+            record.msg = "Row [values hidden]"
+            record.args = ()
+        return True
+
+
+ROW_FILTER = HideRowValues()
+
+
+def hide_row_values() -> None:
+    """Put the row filter on SQLAlchemy's engine loggers (once)."""
+    for name in ("sqlalchemy.engine", "sqlalchemy.engine.Engine",
+                 "sqlalchemy.engine.base.Engine"):
+        logger = logging.getLogger(name)
+        if ROW_FILTER not in logger.filters:
+            logger.addFilter(ROW_FILTER)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`; SQLite gets foreign keys on and its folder created."""
     parsed = make_url(url)
+    hide_row_values()
     # Statement parameters may hold personal data: never let them into exception messages.
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":

@@ -78,17 +78,26 @@ def create_app(
     ) -> Response:
         # Refuse oversized bodies from the declared length before anything reads them.
         length = request.headers.get("content-length")
-        # Spreadsheet uploads have their own, larger limit (checked again on the file).
-        limit = (settings.import_max_bytes + 100_000
-                 if request.url.path.startswith(f"{API_PREFIX}/imports/")
-                 else settings.max_body_bytes)
+        # Spreadsheet uploads (API and pages) have their own, larger limit (checked again on
+        # the file).
+        path = request.url.path
+        page = not path.startswith(f"{API_PREFIX}/")
+        upload = path.startswith(f"{API_PREFIX}/imports/") or (page and path.endswith("/import"))
+        limit = settings.import_max_bytes + 100_000 if upload else settings.max_body_bytes
         if length is not None and length.isdigit() and int(length) > limit:
+            if page:
+                from baskets.web.core import too_large_page
+
+                return too_large_page(request, settings.import_max_bytes if upload else limit)
             locale = negotiate_locale(request.headers.get("accept-language"),
                                       settings.default_locale)
+            mb = settings.import_max_bytes // 1_000_000
             message = (
-                f"Requête trop volumineuse (au plus {limit} octets)."
+                (f"Fichier trop volumineux (au plus {mb} Mo). Rien n'a été enregistré."
+                 if upload else f"Requête trop volumineuse (au plus {limit} octets).")
                 if locale == "fr"
-                else f"Request too large (at most {limit} bytes)."
+                else (f"File too large (at most {mb} MB). Nothing was saved."
+                      if upload else f"Request too large (at most {limit} bytes).")
             )
             return JSONResponse(error_body("payload_too_large", message), status_code=413)
         return await call_next(request)

@@ -11,13 +11,12 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from fastapi.encoders import jsonable_encoder
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from baskets.accounts.models import Organisation, OrganisationKind, Role, User
 from baskets.common.scope import Actor
 from baskets.config import Settings, get_settings
 from baskets.errors import DomainError
-from baskets.io import export, gdpr
+from baskets.io import export
 from baskets.io.columns import Kind
 from baskets.io.imports import ImportFailed, run_import
 from baskets.weeks.models import Week
@@ -80,10 +79,10 @@ def _organisation(session: Session, text: str) -> Organisation:
     return matches[0]
 
 
-def _system_actor(organisation: Organisation) -> Actor:
+def _system_actor(organisation: Organisation, role: Role = Role.admin) -> Actor:
     """An actor for the organisation with no user row: audit entries carry no user id."""
     user = User(organisation_id=organisation.id, email="system", full_name="baskets CLI",
-                role=Role.admin, password_hash="!", is_active=True)
+                role=role, password_hash="!", is_active=True)
     return Actor(user=user, organisation=organisation)
 
 
@@ -103,7 +102,13 @@ def _week(session: Session, actor: Actor, text: str) -> uuid.UUID:
         monday = date.fromisoformat(text)
     except ValueError:
         raise _fail("--week : identifiant ou date AAAA-MM-JJ attendu.") from None
-    week_id = session.scalar(select(Week.id).where(Week.organisation_id == actor.organisation_id,
+    teams = [actor.organisation_id]
+    if actor.organisation.kind is OrganisationKind.association:
+        # An association reads the weeks of its territory's food team(s).
+        teams = list(session.scalars(select(Organisation.id).where(
+            Organisation.territory_id == actor.territory_id,
+            Organisation.kind == OrganisationKind.food_team)))
+    week_id = session.scalar(select(Week.id).where(Week.organisation_id.in_(teams),
                                                    Week.starts_on == monday))
     if week_id is None:
         raise _fail(f"aucune semaine ne commence le {monday.isoformat()}.")
@@ -200,14 +205,44 @@ def export_volunteers(organisation: OrgOption, fmt: FormatOption = "csv",
     _write(table, fmt, output)
 
 
+ROLE_OF = {OrganisationKind.association: Role.association,
+           OrganisationKind.food_team: Role.coordinator}
+
+
+@export_app.command("baskets")
+def export_baskets(organisation: OrgOption, week: WeekOption, fmt: FormatOption = "csv",
+                   output: OutputOption = None,
+                   point: Annotated[str | None, typer.Option(
+                       "--point", help="Only this distribution point (id).")] = None) -> None:
+    """A week's baskets per distribution point: an association's own, or all for a food team."""
+    with _session() as (session, _):
+        found = _organisation(session, organisation)
+        if found.kind not in ROLE_OF:
+            raise _fail("baskets : il faut une association ou une équipe alimentaire.")
+        actor = _system_actor(found, ROLE_OF[found.kind])
+        try:
+            point_id = uuid.UUID(point) if point else None
+        except ValueError:
+            raise _fail("--point : identifiant attendu.") from None
+        try:
+            table = export.baskets_table(session, actor=actor,
+                                         week_id=_week(session, actor, week), point_id=point_id)
+        except DomainError as exc:
+            raise _fail(exc.message_fr) from None
+    _write(table, fmt, output)
+
+
 @gdpr_app.command("retention")
 def retention(dry_run: DryRunOption = False,
               months: Annotated[int | None, typer.Option(
                   "--months", min=1, help="Default: the retention_months setting.")] = None
               ) -> None:
-    """Erase households with no contact for `retention_months`; print what was done."""
-    with _session() as (session, settings):
-        report = gdpr.erase_inactive(session, now=datetime.now(UTC),
-                                     months=months or settings.retention_months,
-                                     dry_run=dry_run)
-    typer.echo(json.dumps(jsonable_encoder(report.as_dict()), ensure_ascii=False, indent=1))
+    """Erase households with no contact for BASKETS_RETENTION_MONTHS; print the counts.
+
+    Meant to run daily (cron or Celery beat, see the README); it prints and logs counts per
+    organisation only, never a household's data.
+    """
+    from baskets.io.tasks import retention as run_retention
+
+    done = run_retention(months=months, dry_run=dry_run)
+    typer.echo(json.dumps(done, ensure_ascii=False, indent=1))

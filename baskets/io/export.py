@@ -23,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Role, User
+from baskets.allocation import service as allocation
+from baskets.allocation.models import AllocatedBasket
 from baskets.common.scope import Actor, owned
 from baskets.households.models import Household
 from baskets.io.columns import (
@@ -72,6 +74,22 @@ def render(table: Table, fmt: Format) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=table.name[:31])
+    return buffer.getvalue()
+
+
+def render_workbook(tables: list[Table]) -> bytes:
+    """Several tables as one XLSX workbook, a sheet each (names cut to 31 characters, unique)."""
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for table in tables:
+            name = "".join(c for c in table.name if c not in "[]:*?/\\")[:31]
+            while name in used:
+                name = name[:28] + f"~{len(used)}"
+            used.add(name)
+            frame = table.frame.map(escape_cell)
+            frame.columns = [escape_cell(str(column)) for column in frame.columns]
+            frame.to_excel(writer, index=False, sheet_name=name)
     return buffer.getvalue()
 
 
@@ -202,11 +220,59 @@ def hours_given_table(session: Session, *, actor: Actor) -> Table:
     return service.hours_given_table(session, actor=actor)
 
 
+BASKET_HEADERS = ("Point de distribution", "Quartier", "Foyer", "Unités de consommation",
+                  "Besoin (kg)", "Panier (kg)", "Couverture (%)", "Contenu", "Retiré")
+
+
+def _content(items: list[dict[str, Any]], products: dict[str, str]) -> str:
+    """A basket's lines as French text: "Poireaux 2,5 kg ; Œufs 6 pièces"."""
+    lines = []
+    for item in items:
+        if item["kg"] <= 0:
+            continue
+        name = products.get(str(item["product_id"]), "?")
+        if item.get("pieces"):
+            lines.append(f"{name} {int(item['pieces'])} pièce(s)")
+        else:
+            lines.append(f"{name} {item['kg']:.2f} kg".replace(".", ","))
+    return " ; ".join(lines)
+
+
+def baskets_table(session: Session, *, actor: Actor, week_id: uuid.UUID,
+                  point_id: uuid.UUID | None = None) -> Table:
+    """A week's baskets, sorted by distribution point: an association's own households (with
+    their reference), or every basket for the food team (pseudonymous household ids)."""
+    query = allocation.baskets_query(session, actor=actor, week_id=week_id, point_id=point_id)
+    baskets = session.scalars(query.order_by(None).order_by(
+        AllocatedBasket.distribution_point_id, AllocatedBasket.household_id)).all()
+    points = dict(session.execute(select(DistributionPoint.id, DistributionPoint.name)
+                                  .where(DistributionPoint.id.in_(
+                                      {b.distribution_point_id for b in baskets}))).all())
+    neighbourhoods = dict(session.execute(select(Neighbourhood.id, Neighbourhood.name)).all())
+    products = {str(pid): name for pid, name in session.execute(
+        select(Product.id, Product.name)).all()}
+    references: dict[uuid.UUID, str] = {}
+    if actor.role is Role.association:
+        references = dict(session.execute(
+            owned(Household, actor).with_only_columns(Household.id, Household.reference)
+            .where(Household.id.in_({b.household_id for b in baskets}))).all())
+    collected = {True: "oui", False: "non", None: ""}
+    rows = [(
+        points.get(b.distribution_point_id, ""), neighbourhoods.get(b.neighbourhood_id, ""),
+        references.get(b.household_id, str(b.household_id)), round(b.consumption_units, 2),
+        round(b.need_kg, 2), round(b.kg, 2), round(100 * b.coverage, 1),
+        _content(b.items, products), collected[b.collected],
+    ) for b in baskets]
+    rows.sort(key=lambda row: (row[0], row[2]))
+    return Table(name="paniers", frame=pd.DataFrame(rows, columns=list(BASKET_HEADERS)))
+
+
 # Exports that take only the actor; those tied to a week take week_id (and the time zone).
-# To come with the solvers: baskets per distribution point, rounds, weekly report.
+# Rounds come with their own domain; the weekly report is baskets.reports.
 EXPORTS: dict[str, Callable[..., Table]] = {
     "households": households_table,
     "lots": lots_table,
     "volunteers": volunteers_table,
     "hours_given": hours_given_table,
+    "baskets": baskets_table,
 }

@@ -8,6 +8,7 @@ which fields, never their values (it never holds values).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +26,8 @@ from baskets.io import duplicates
 from baskets.io.models import HouseholdFingerprint
 from baskets.supply.models import Product
 from baskets.territory.models import DistributionPoint, Neighbourhood
+
+logger = logging.getLogger(__name__)
 
 ERASED_FIELDS = ("address", "contact_name", "phone", "reference")
 ERASED_PREFIX = "EFFACE-"
@@ -124,16 +127,43 @@ class RetentionReport:
     months: int
     households: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def counts(self) -> dict[uuid.UUID, int]:
+        """Households erased per organisation."""
+        per: dict[uuid.UUID, int] = {}
+        for household in self.households:
+            per[household["organisation_id"]] = per.get(household["organisation_id"], 0) + 1
+        return per
+
+    def as_dict(self, names: dict[uuid.UUID, str] | None = None) -> dict[str, Any]:
+        """What was done, in counts: no household id, reference or date leaves the job."""
         return {"dry_run": self.dry_run, "cutoff": self.cutoff, "months": self.months,
-                "erased": len(self.households), "households": self.households}
+                "erased": len(self.households),
+                "organisations": [{"organisation_id": org,
+                                   "organisation": (names or {}).get(org, ""),
+                                   "households": count}
+                                  for org, count in sorted(self.counts().items(),
+                                                           key=lambda kv: str(kv[0]))]}
+
+    def summary(self) -> str:
+        """One log line: counts only."""
+        verb = "would erase" if self.dry_run else "erased"
+        return (f"retention ({self.months} months, cutoff {self.cutoff.isoformat()}): {verb} "
+                f"{len(self.households)} household(s) in {len(self.counts())} organisation(s)")
+
+
+def organisation_names(session: Session, report: RetentionReport) -> dict[uuid.UUID, str]:
+    """Names of the organisations a retention report counts (for its printed summary)."""
+    ids = list(report.counts())
+    return dict(session.execute(select(Organisation.id, Organisation.name)
+                                .where(Organisation.id.in_(ids))).all()) if ids else {}
 
 
 def erase_inactive(session: Session, *, now: datetime, months: int,
                    dry_run: bool = False) -> RetentionReport:
     """Erase every household whose last contact is older than `months` (all organisations).
 
-    A plain service function so the scheduled job and `baskets gdpr retention` both call it.
+    A plain service function so a scheduled job (cron, Celery beat) and `baskets gdpr
+    retention` both call it; it logs one line of counts, never a household.
     """
     cutoff = months_before(now.date(), months)
     erased = select(HouseholdAudit.household_id).where(HouseholdAudit.action == ERASE_ACTION)
@@ -149,5 +179,6 @@ def erase_inactive(session: Session, *, now: datetime, months: int,
                                   "last_contact_date": household.last_contact_date})
         if not dry_run:
             _erase(session, household, None)
+    logger.info(report.summary())
     return report
 

@@ -278,6 +278,17 @@ def error_page(request: Request, status_code: int, message: str | None = None) -
                                           "message": text}, status_code=status_code)
 
 
+def too_large_page(request: Request, limit_bytes: int) -> HTMLResponse:
+    """The French (or English) 413 page for a form or file over the size limit."""
+    t = translator_for(request)
+    response = error_page(request, 413, t.gettext(
+        "Fichier trop volumineux (au plus %(mb)s Mo) : rien n'a été enregistré.",
+        mb=max(limit_bytes // 1_000_000, 1)))
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

@@ -14,7 +14,16 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from baskets.errors import NotFound
 from baskets.web.core import STATIC_DIR, OptionalActorDep, PageRoute
-from baskets.web.pages import association, common, coordinator, jobs, matching, people, rounds
+from baskets.web.pages import (
+    association,
+    common,
+    coordinator,
+    imports,
+    jobs,
+    matching,
+    people,
+    rounds,
+)
 
 
 class _PagePath(Convertor[str]):
@@ -33,7 +42,8 @@ register_url_convertor("page", _PagePath())
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 router.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-for pages in (common, coordinator, jobs, association, people, rounds, matching):
+# imports first: its /households/import must win over /households/{household_id}.
+for pages in (common, imports, coordinator, jobs, association, people, rounds, matching):
     router.include_router(pages.router)
 
 

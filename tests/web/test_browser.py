@@ -64,9 +64,36 @@ def test_week_map_draws_markers_even_without_tiles(
     assert console.errors == []
 
 
+def allocate_demo_week(database_url: str, coordinator_email: str) -> None:
+    """Allocate the coordinator's draft week through the service, committed (test setup)."""
+    from sqlalchemy import select
+
+    from baskets.accounts.models import Organisation, User
+    from baskets.allocation.service import allocate_week
+    from baskets.common.scope import Actor
+    from baskets.db import make_engine, make_session_factory, unit_of_work
+    from baskets.weeks.models import Week, WeekStatus
+
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            user = session.scalars(select(User).where(User.email == coordinator_email)).one()
+            organisation = session.get(Organisation, user.organisation_id)
+            assert organisation is not None
+            week = session.scalars(select(Week).where(
+                Week.organisation_id == organisation.id,
+                Week.status.in_([WeekStatus.draft, WeekStatus.allocated]))).first()
+            assert week is not None
+            allocate_week(session, actor=Actor(user=user, organisation=organisation),
+                          week_id=week.id, time_limit=3, seed=1)
+    finally:
+        engine.dispose()
+
+
 def test_association_registers_a_household(page: Any, live_server: LiveServer,
                                            tmp_path: Path) -> None:
-    """An association registers a household and finds it in its list."""
+    """An association registers a household, finds it in its list, and after the week's
+    allocation sees its basket on its point's packing page and marks it collected."""
     base = live_server.base_url
     login(page, base, ASSOCIATION)
     page.get_by_role("link", name="Foyers", exact=True).click()
@@ -85,6 +112,37 @@ def test_association_registers_a_household(page: Any, live_server: LiveServer,
     assert row.count() == 1
     assert "Mariam K." in row.inner_text()
     shot(page, tmp_path, "association-household")
+    point = row.get_by_role("cell").nth(4).inner_text().strip()
+    allocate_demo_week(live_server.database_url, COORDINATOR)
+    page.get_by_role("link", name="Points de distribution").first.click()
+    page.get_by_role("link", name=point, exact=True).click()
+    page.get_by_role("heading", name="Liste de colisage").wait_for()
+    basket = page.get_by_role("row").filter(has_text="E2E-0001")
+    assert re.search(r"\d+(,\d)? kg", basket.inner_text()), basket.inner_text()
+    basket.get_by_role("button", name="Marquer le panier de E2E-0001 comme retiré").click()
+    page.get_by_role("status").filter(has_text="Panier de E2E-0001 : retiré.").wait_for()
+    assert "oui" in page.get_by_role("row").filter(has_text="E2E-0001").inner_text()
+    shot(page, tmp_path, "association-basket")
+
+
+def test_coordinator_reads_the_weekly_report(page: Any, live_server: LiveServer,
+                                             tmp_path: Path) -> None:
+    """The week's report draws its SVG charts (no script, no console error), downloads as
+    XLSX and prints on A4."""
+    base = live_server.base_url
+    login(page, base, COORDINATOR)
+    page.get_by_role("link", name="Voir la semaine").click()
+    page.get_by_role("link", name="Rapport de la semaine").click()
+    page.get_by_role("heading", name="Sommes payées aux producteurs").wait_for()
+    assert page.locator("figure.chart-figure svg rect").count() > 5
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger le classeur (XLSX)").click()
+    assert download.value.suggested_filename.startswith("rapport-")
+    shot(page, tmp_path, "coordinator-report")
+    page.emulate_media(media="print")
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    assert pdf.read_bytes().startswith(b"%PDF")
 
 
 def test_volunteer_edits_availability(page: Any, live_server: LiveServer,

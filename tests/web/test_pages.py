@@ -30,6 +30,8 @@ ROLES = ["coord1", "assoc1", "volunteer1", "company1", "admin"]
 # Every GET page, with the record kinds its path needs (filled with the tester's own records).
 PAGES = [
     "/", "/account", "/weeks", "/weeks/{week}", "/weeks/{week}/supply", "/farmers",
+    "/weeks/{week}/report", "/weeks/{week}/report.xlsx", "/weeks/{week}/import",
+    "/lots/import/template", "/households/import", "/households/import/template",
     "/households", "/households?archived=true", "/households/new", "/households/{household}",
     "/points", "/points/{point}", "/profile", "/offers", "/offers/new", "/offers/{offer}",
     "/jobs", "/jobs/{job}", "/jobs/{job}/progress",

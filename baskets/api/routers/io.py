@@ -25,6 +25,9 @@ from baskets.io.schemas import (
     HouseholdExportOut,
     ImportReportOut,
 )
+from baskets.reports import service as reports
+from baskets.reports.document import report_workbook
+from baskets.reports.schemas import ReportOut
 
 router = APIRouter(tags=["imports and exports"])
 
@@ -120,6 +123,30 @@ def export_lots(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
     table = export.lots_table(session, actor=actor, week_id=week_id,
                               tz=ZoneInfo(settings.timezone))
     return _file(export.render(table, fmt), table.name, fmt)
+
+
+@router.get("/weeks/{week_id}/exports/baskets", response_class=Response)
+def export_baskets(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                   fmt: FormatQuery = "csv", point_id: uuid.UUID | None = None) -> Response:
+    """The week's baskets per distribution point (an association: its own households)."""
+    table = export.baskets_table(session, actor=actor, week_id=week_id, point_id=point_id)
+    return _file(export.render(table, fmt), table.name, fmt)
+
+
+@router.get("/weeks/{week_id}/report", response_model=ReportOut)
+def weekly_report(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                  locale: LocaleDep) -> Any:
+    """The weekly report: kilos per neighbourhood and product, households, coverage, money."""
+    return reports.weekly_report(session, actor=actor, week_id=week_id).as_dict(locale)
+
+
+@router.get("/weeks/{week_id}/report/document", response_class=Response)
+def weekly_report_document(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                           locale: LocaleDep) -> Response:
+    """The weekly report as an XLSX workbook: a summary, then one sheet per section."""
+    report = reports.weekly_report(session, actor=actor, week_id=week_id)
+    name = f"rapport-{report.week.starts_on.isoformat()}"
+    return _file(report_workbook(report, locale), name, "xlsx")
 
 
 @router.get("/households/duplicates", response_model=Page[DuplicateOut])

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Role, User
+from baskets.allocation import service as allocation
+from baskets.allocation.models import AllocatedBasket, Allocation
 from baskets.api.deps import SessionDep
-from baskets.common.scope import Actor
+from baskets.common.scope import Actor, in_territory
 from baskets.errors import InvalidInput
 from baskets.households import service as households
 from baskets.households.models import Household, ReferralReason
@@ -36,7 +38,8 @@ from baskets.web.core import (
 )
 from baskets.web.forms import FormInvalid, domain_errors, optional, text, validate
 from baskets.web.i18n import N_, Translator
-from baskets.web.pages.coordinator import CATEGORY_NAMES
+from baskets.web.pages.coordinator import CATEGORY_NAMES, STATUS_NAMES
+from baskets.weeks.models import Week
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -238,18 +241,79 @@ def points_page(request: Request, actor: PageActorDep, session: SessionDep) -> R
     })
 
 
+def allocated_weeks(session: Session, actor: Actor) -> list[Week]:
+    """Weeks of the territory that have a stored allocation, newest first."""
+    return list(session.scalars(
+        in_territory(Week, actor).join(Allocation, Allocation.week_id == Week.id)
+        .order_by(Week.starts_on.desc())))
+
+
+def _basket_week(session: Session, actor: Actor, week_id: uuid.UUID | None) -> Week | None:
+    weeks = allocated_weeks(session, actor)
+    if week_id is None:
+        return weeks[0] if weeks else None
+    return next((w for w in weeks if w.id == week_id), None)
+
+
+def _contents(items: list[dict[str, Any]], names: dict[uuid.UUID, str], t: Translator) -> str:
+    parts = []
+    for item in items:
+        if item["kg"] <= 0:
+            continue
+        name = names.get(uuid.UUID(str(item["product_id"])), "?")
+        if item.get("pieces"):
+            parts.append(f"{name} ×{int(item['pieces'])}")
+        else:
+            parts.append(f"{name} {t.number(item['kg'], 1)} kg")
+    return ", ".join(parts)
+
+
 @router.get("/points/{point_id}")
 def point_page(request: Request, point_id: uuid.UUID, actor: PageActorDep,
-               session: SessionDep) -> Response:
-    """One point: schedule and the households who collect there (prints on A4)."""
+               session: SessionDep, week: uuid.UUID | None = None) -> Response:
+    """One point: schedule, the week's packing list, and each household's basket with its
+    collection mark (prints on A4)."""
     actor.require(Role.association)
     point: DistributionPoint = territory.get_point(session, actor=actor, point_id=point_id)
     rows = list(session.scalars(households.households_query(actor, point_id=point.id)))
+    t = translator_for(request)
+    shown = _basket_week(session, actor, week)
+    packing = None
+    baskets: dict[uuid.UUID, AllocatedBasket] = {}
+    names: dict[uuid.UUID, str] = {}
+    if shown is not None:
+        packing = allocation.packing_list(session, actor=actor, week_id=shown.id,
+                                          point_id=point.id)
+        baskets = {b.household_id: b for b in session.scalars(allocation.baskets_query(
+            session, actor=actor, week_id=shown.id, point_id=point.id))}
+        names = allocation.product_names(session)
     return render(request, "association/point.html", {
         "point": point,
         "households": [(h, households.consumption_units(h.adults, h.children, h.infants))
                        for h in rows],
         "category_names": CATEGORY_NAMES,
         "today": date.today(),
+        "week": shown, "weeks": allocated_weeks(session, actor), "packing": packing,
+        "baskets": baskets,
+        "contents": {hid: _contents(b.items, names, t) for hid, b in baskets.items()},
+        "status_names": STATUS_NAMES,
         **_names(session, actor),
     })
+
+
+@router.post("/baskets/{basket_id}/collected")
+def mark_collected(request: Request, basket_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+                   session: SessionDep) -> Response:
+    """Record whether the household collected its basket; back to the point's page."""
+    collected = text(form, "collected") == "yes"
+    basket = allocation.mark_collected(session, actor=actor, basket_id=basket_id,
+                                       collected=collected)
+    household = session.get(Household, basket.household_id)
+    response = redirect(f"/points/{basket.distribution_point_id}?week={basket.week_id}"
+                        f"#foyer-{basket.household_id}")
+    t = translator_for(request)
+    reference = household.reference if household else ""
+    flash(request, response, t.gettext("Panier de %(reference)s : retiré.", reference=reference)
+          if collected else t.gettext("Panier de %(reference)s : non retiré.",
+                                      reference=reference))
+    return response

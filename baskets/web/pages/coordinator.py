@@ -8,15 +8,21 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Role
+from baskets.allocation import service as allocation
 from baskets.api.deps import SessionDep
 from baskets.common.scope import Actor
-from baskets.errors import InvalidInput
+from baskets.errors import InvalidInput, NotFound
 from baskets.households.models import Household
 from baskets.households.service import consumption_units, pseudonymous_query
+from baskets.io.export import MEDIA_TYPES
+from baskets.reports import service as reports
+from baskets.reports.charts import bar_chart
+from baskets.reports.document import report_workbook
 from baskets.supply import service as supply
 from baskets.supply.models import Category, Product, SupplyLot
 from baskets.supply.schemas import LotIn
@@ -33,7 +39,7 @@ from baskets.web.core import (
     translator_for,
 )
 from baskets.web.forms import FormInvalid, domain_errors, number, text, validate
-from baskets.web.i18n import N_, PARIS_TZ
+from baskets.web.i18n import N_, PARIS_TZ, Translator
 from baskets.web.pages import rounds as rounds_pages
 from baskets.weeks import service as weeks
 from baskets.weeks.models import Week, WeekStatus
@@ -169,10 +175,29 @@ def open_week(request: Request, form: FormDep, actor: PageActorDep, session: Ses
     return response
 
 
+def allocation_summary(session: Session, actor: Actor, week: Week, locale: str
+                       ) -> dict[str, Any] | None:
+    """The stored allocation's figures for the page, or None before the first allocation."""
+    try:
+        stored = allocation.get_allocation(session, actor=actor, week_id=week.id)
+    except NotFound:
+        return None
+    metrics = stored["metrics"]
+    return {
+        **stored,
+        "binding": allocation.localise_binding(stored["binding"], locale),
+        "min_coverage": float(metrics.get("min_coverage", 0.0)),
+        "mean_coverage": float(metrics.get("mean_coverage", 0.0)),
+        "kg_allocated": sum(float(n["kg"]) for n in stored["neighbourhoods"]),
+        "kg_left": sum(float(u["kg"]) for u in stored["unallocated"]),
+        "households": sum(int(n["households"]) for n in stored["neighbourhoods"]),
+    }
+
+
 @router.get("/weeks/{week_id}")
 def week_page(request: Request, week_id: uuid.UUID, actor: PageActorDep, session: SessionDep
               ) -> Response:
-    """The week at a glance: supply per category, households per neighbourhood, the map."""
+    """The week at a glance: supply, households and allocation per neighbourhood, the map."""
     week = weeks.get_week(session, actor=actor, week_id=week_id)
     return render(request, "coordinator/week.html", {
         "week": week, "status_names": STATUS_NAMES, "category_names": CATEGORY_NAMES,
@@ -181,7 +206,60 @@ def week_page(request: Request, week_id: uuid.UUID, actor: PageActorDep, session
         "markers": map_markers(session, actor),
         "can_allocate": week.status not in (WeekStatus.published, WeekStatus.done),
         **rounds_pages.week_rounds_context(session, actor, week.id),
+        "allocation": allocation_summary(session, actor, week, translator_for(request).locale),
+        "publishable": week.status in (WeekStatus.allocated, WeekStatus.planned),
     })
+
+
+@router.post("/weeks/{week_id}/publish")
+def publish_week(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+                 session: SessionDep) -> Response:
+    """Publish the week: its allocation is frozen and associations see their baskets."""
+    week = allocation.publish_week(session, actor=actor, week_id=week_id)
+    response = redirect(f"/weeks/{week.id}")
+    flash(request, response, translator_for(request).gettext("Semaine publiée."))
+    return response
+
+
+def _report_charts(report: reports.Report, locale: str) -> dict[str, Markup]:
+    charts: dict[str, Markup] = {}
+    t = Translator(locale)
+    for section in report.sections:
+        if section.chart is None or not section.rows:
+            continue
+        values = [float(row[section.chart.value]) for row in section.rows]
+        if max(values) <= 0:
+            continue  # a chart of zeros says nothing the table does not
+        unit = next((c.unit for c in section.columns if c.key == section.chart.value), "")
+        charts[section.key] = bar_chart(
+            [str(row[section.chart.label]) for row in section.rows], values,
+            title=section.en if locale == "en" else section.fr, unit=unit,
+            orientation=section.chart.orientation,
+            number=lambda value: t.number(value, 0 if value >= 100 or value % 1 == 0 else 1))
+    return charts
+
+
+@router.get("/weeks/{week_id}/report")
+def report_page(request: Request, week_id: uuid.UUID, actor: PageActorDep, session: SessionDep
+                ) -> Response:
+    """The weekly report with its charts (SVG drawn here), printable on A4."""
+    report = reports.weekly_report(session, actor=actor, week_id=week_id)
+    locale = translator_for(request).locale
+    return render(request, "coordinator/report.html", {
+        "week": report.week, "report": report.as_dict(locale), "allocated": report.allocated,
+        "charts": _report_charts(report, locale), "status_names": STATUS_NAMES,
+    })
+
+
+@router.get("/weeks/{week_id}/report.xlsx")
+def report_document(request: Request, week_id: uuid.UUID, actor: PageActorDep,
+                    session: SessionDep) -> Response:
+    """The weekly report as an XLSX workbook, one sheet per section."""
+    report = reports.weekly_report(session, actor=actor, week_id=week_id)
+    name = f"rapport-{report.week.starts_on.isoformat()}.xlsx"
+    return Response(report_workbook(report, translator_for(request).locale),
+                    media_type=MEDIA_TYPES["xlsx"],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _supply_context(session: Session, actor: Actor, week: Week) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The weekly report for the food-project team: sections built from the stored week."""
