@@ -24,28 +24,61 @@ GRAM = 1000.0
 
 
 def _round_class_pieces(built: BuiltProblem, solution: ClassSolution) -> list[FloatArray]:
-    """Turn each class's kg of a piece lot into whole pieces, never beyond the lot."""
+    """Turn each class's kg of a piece lot into whole pieces, never beyond the lot.
+
+    Each lot keeps its LP total rounded to the nearest piece (never above its pieces, never
+    above a point's kg capacity): every class first gets the floor of its pieces, and the
+    pieces left go one by one to the class whose coverage is then lowest (counting what the
+    lots rounded before gave or took), so rounding drifts no class by much more than a piece.
+    Big pieces are rounded first, so smaller ones even out what they did.
+    """
     amounts = [a.copy() for a in solution.amounts]
     unit = built.unit_kg
+    classes = built.classes
+    problem = built.problem
+    # Room left at capacitated points after the LP (the LP fills them up to the capacity).
+    room: dict[int, float] = {}
+    for c, klass in enumerate(classes):
+        if klass.point is not None:
+            cap = problem.points[klass.point].capacity_kg
+            if cap is not None:
+                room[klass.point] = room.get(klass.point, float(cap)) - float(amounts[c].sum())
+    scale = np.array([max(k.need_kg * k.target, 1e-9) for k in classes])
+    given = np.array([float(a.sum()) for a in amounts])
     holders: dict[int, list[tuple[int, int]]] = {}
-    for c, klass in enumerate(built.classes):
+    for c, klass in enumerate(classes):
         for pos, j in enumerate(klass.lots):
-            if unit[int(j)] > 0 and amounts[c][pos] > 0:
+            if unit[int(j)] > 0 and amounts[c][pos] > 1e-12:
                 holders.setdefault(int(j), []).append((c, pos))
-    for j, spots in holders.items():
+    for j in sorted(holders, key=lambda j: (-float(unit[j]), j)):
+        spots = holders[j]
         u = float(unit[j])
-        pieces_max = built.problem.lots[j].pieces or 0
+        pieces_max = problem.lots[j].pieces or 0
         exact = [amounts[c][pos] / u for c, pos in spots]
         whole = [math.floor(v + 1e-9) for v in exact]
-        spare = pieces_max - sum(whole)
-        # Small classes first: one piece missing weighs most on few households.
-        order = sorted(range(len(spots)), key=lambda i: built.classes[spots[i][0]].need_kg)
-        for i in order:
+        spare = min(pieces_max, math.floor(sum(exact) + 0.5)) - sum(whole)
+        for i, ((c, pos), w) in enumerate(zip(spots, whole, strict=True)):
+            given[c] += (w - exact[i]) * u
+            point = classes[c].point
+            if point in room:
+                room[point] += (exact[i] - w) * u
+        # Lowest coverage first; ties by class order, so the answer is reproducible.
+        candidates = sorted(
+            (i for i in range(len(spots)) if exact[i] - whole[i] > 1e-9),
+            key=lambda i: (given[spots[i][0]] / scale[spots[i][0]], i),
+        )
+        for i in candidates:
             if spare <= 0:
                 break
-            if exact[i] - whole[i] > 1e-9:
-                whole[i] += 1
-                spare -= 1
+            c = spots[i][0]
+            point = classes[c].point
+            if point in room:
+                if room[point] < u - 1e-9:
+                    continue
+                room[point] -= u
+            whole[i] += 1
+            given[c] += u
+            spare -= 1
         for (c, pos), w in zip(spots, whole, strict=True):
             amounts[c][pos] = w * u
     return amounts
@@ -394,7 +427,43 @@ def _to_grams(
                 pieces[r] -= 1
                 grams[r] -= unit_g
                 excess -= unit_g
+    _keep_point_capacity(built, h, lot, grams, pieces)
     return grams
+
+
+def _keep_point_capacity(
+    built: BuiltProblem,
+    h: IntArray,
+    lot: IntArray,
+    grams: npt.NDArray[np.int64],
+    pieces: npt.NDArray[np.int64],
+) -> None:
+    """Never above a point's kg capacity: what rounding put over it is taken back from the
+    point's best-covered households (kg first, then whole pieces)."""
+    problem = built.problem
+    n_h = len(problem.households)
+    point_of_row = built.point_of_household[h]
+    for p, point in enumerate(problem.points):
+        if point.capacity_kg is None:
+            continue
+        rows = np.flatnonzero(point_of_row == p)
+        excess = int(grams[rows].sum()) - math.floor(point.capacity_kg * GRAM + 1e-6)
+        if excess <= 0:
+            continue
+        per_h = np.bincount(h[rows], weights=grams[rows], minlength=n_h)
+        coverage = per_h / np.maximum(built.needs, 1e-12)
+        for hh in sorted(set(h[rows].tolist()), key=lambda x: (-coverage[x], x)):
+            if excess <= 0:
+                break
+            mine = rows[h[rows] == hh]
+            excess -= _take_back(grams, mine[pieces[mine] < 0], excess)
+        for r in sorted(rows[pieces[rows] > 0].tolist(),
+                        key=lambda r: (-coverage[h[r]], r)):
+            unit_g = int(round(built.unit_kg[lot[r]] * GRAM))
+            while excess > 0 and pieces[r] > 0:
+                pieces[r] -= 1
+                grams[r] -= unit_g
+                excess -= unit_g
 
 
 def _take_back(grams: npt.NDArray[np.int64], rows: IntArray, excess: int) -> int:
