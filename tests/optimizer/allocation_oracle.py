@@ -16,6 +16,7 @@ from ortools.linear_solver import pywraplp
 from baskets.optimizer.allocation import AllocationProblem, Basket, Household, Lot
 
 EPS = 1e-6
+GRAM = 0.001
 
 
 def oecd_units(adults: int, children: int, infants: int = 0) -> float:
@@ -59,10 +60,13 @@ class Violations:
         return self.count > 0
 
 
-def check(problem: AllocationProblem, baskets: Sequence[Basket]) -> Violations:
+def check(
+    problem: AllocationProblem, baskets: Sequence[Basket], *, piece_slack: bool = True
+) -> Violations:
     """Every hard rule of the issue, on the output baskets.
 
-    Shares may be off by one piece of the basket (its largest piece), as the issue allows.
+    Shares may be off by one piece of the basket (its largest piece), as the issue allows,
+    unless ``piece_slack`` is false, and by the grams the kilograms are rounded to.
     """
     pol = problem.policy
     lots = {lot.id: lot for lot in problem.lots}
@@ -104,7 +108,9 @@ def check(problem: AllocationProblem, baskets: Sequence[Basket]) -> Violations:
         if total > EPS:
             point_kg[h.point] += total
             point_baskets[h.point] += 1
-            tol = piece + EPS
+            # Kilograms go out in grams: half a gram per item either way, on the part and
+            # on the basket total.
+            tol = (piece if piece_slack else 0.0) + GRAM * len(b.items) + EPS
             for cat, share in pol.min_category_share.items():
                 if cat not in h.excluded_categories and per_cat[cat] < share * total - tol:
                     bad.add("min_category_share",

@@ -57,7 +57,7 @@ def _round_class_pieces(built: BuiltProblem, solution: ClassSolution) -> list[Fl
         exact = [amounts[c][pos] / u for c, pos in spots]
         whole = [math.floor(v + 1e-9) for v in exact]
         spare = min(pieces_max, math.floor(sum(exact) + 0.5)) - sum(whole)
-        for i, ((c, pos), w) in enumerate(zip(spots, whole, strict=True)):
+        for i, ((c, _pos), w) in enumerate(zip(spots, whole, strict=True)):
             given[c] += (w - exact[i]) * u
             point = classes[c].point
             if point in room:
@@ -428,6 +428,7 @@ def _to_grams(
                 grams[r] -= unit_g
                 excess -= unit_g
     _keep_point_capacity(built, h, lot, grams, pieces)
+    _keep_shares(built, h, lot, grams, pieces)
     return grams
 
 
@@ -531,3 +532,123 @@ def split(
         need = float(built.needs[i])
         baskets.append(Basket(household.id, items, total, need, total / need if need else 0.0))
     return tuple(baskets), allocated
+
+
+def _keep_shares(
+    built: BuiltProblem,
+    h: IntArray,
+    lot: IntArray,
+    grams: npt.NDArray[np.int64],
+    pieces: npt.NDArray[np.int64],
+) -> None:
+    """Last guard of the basket rules: a basket above the cap per product or below a minimum
+    category share (beyond a piece) gives back what breaks it (kg first, then pieces).
+
+    The split keeps the rules in almost every basket; this catches the few that whole pieces
+    left without a way to even out (a household with no piece of the only other product).
+    Rows are sorted by household (see :func:`_merge`).
+    """
+    problem = built.problem
+    policy = problem.policy
+    shares = {k: s for k, s in policy.min_category_share.items() if s > 0}
+    cap = policy.max_product_share
+    if (cap >= 1.0 and not shares) or len(h) == 0:
+        return
+    lots = problem.lots
+    products = sorted({x.product for x in lots})
+    categories = sorted({x.category for x in lots})
+    product_of = np.array([products.index(x.product) for x in lots], dtype=np.int64)
+    category_of = np.array([categories.index(x.category) for x in lots], dtype=np.int64)
+    unit_g = np.rint(built.unit_kg * GRAM).astype(np.int64)
+    n_h = len(problem.households)
+    starts = np.searchsorted(h, np.arange(n_h + 1))
+    rule_columns = [(categories.index(k), s, np.array(
+        [k not in x.excluded_categories for x in problem.households], dtype=bool))
+        for k, s in sorted(shares.items()) if k in categories]
+    for _ in range(3):
+        suspects = _share_suspects(h, lot, grams, pieces, product_of, category_of, unit_g,
+                                   len(products), len(categories), n_h, cap, rule_columns)
+        changed = False
+        for hh in suspects.tolist():
+            rows = np.arange(starts[hh], starts[hh + 1])
+            rules = {k: s for k, s, applies in rule_columns if applies[hh]}
+            changed |= _repair_basket(rows, grams, pieces, product_of[lot[rows]],
+                                      category_of[lot[rows]], unit_g[lot[rows]], cap, rules)
+        if not changed:
+            return
+
+
+def _share_suspects(
+    h: IntArray, lot: IntArray, grams: npt.NDArray[np.int64], pieces: npt.NDArray[np.int64],
+    product_of: IntArray, category_of: IntArray, unit_g: IntArray, n_products: int,
+    n_categories: int, n_h: int, cap: float,
+    rule_columns: list[tuple[int, float, npt.NDArray[np.bool_]]],
+) -> IntArray:
+    """Households whose basket breaks a share rule beyond the tolerance (vectorised)."""
+    total = np.bincount(h, weights=grams, minlength=n_h)
+    piece = np.zeros(n_h)
+    has = pieces > 0
+    np.maximum.at(piece, h[has], unit_g[lot[has]].astype(np.float64))
+    tol = _tolerance_g(piece)
+    bad = np.zeros(n_h, dtype=bool)
+    if cap < 1.0:
+        per = np.bincount(h * n_products + product_of[lot], weights=grams,
+                          minlength=n_h * n_products).reshape(n_h, n_products)
+        bad |= per.max(axis=1) > cap * total + tol
+    if rule_columns:
+        per = np.bincount(h * n_categories + category_of[lot], weights=grams,
+                          minlength=n_h * n_categories).reshape(n_h, n_categories)
+        for k, s, applies in rule_columns:
+            bad |= applies & (total > 0) & (per[:, k] < s * total - tol)
+    return np.flatnonzero(bad)
+
+
+def _tolerance_g(piece_g: FloatArray | float) -> FloatArray | float:
+    """Grams a share may be off: a little under the basket's largest piece."""
+    return np.maximum(0.0, 0.98 * np.asarray(piece_g) - 2.0)
+
+
+def _repair_basket(
+    rows: IntArray, grams: npt.NDArray[np.int64], pieces: npt.NDArray[np.int64],
+    product: IntArray, category: IntArray, unit_g: IntArray, cap: float,
+    rules: dict[int, float],
+) -> bool:
+    """Give back from one basket until its shares hold; return whether anything changed."""
+    changed = False
+    for _ in range(4 * len(rows) + 4):
+        g = grams[rows]
+        total = float(g.sum())
+        if total <= 0:
+            break
+        has = pieces[rows] > 0
+        tol = float(_tolerance_g(float(unit_g[has].max()) if has.any() else 0.0))
+        victim: IntArray | None = None
+        need = 0.0
+        if cap < 1.0:
+            per = np.bincount(product, weights=g)
+            p = int(np.argmax(per))
+            if per[p] > cap * total + tol:
+                need = (per[p] - cap * total - tol) / (1.0 - cap)
+                victim = np.flatnonzero((product == p) & (g > 0))
+        if victim is None:
+            for k, s in sorted(rules.items()):
+                part = float(g[category == k].sum())
+                if part < s * total - tol:
+                    need = total - (part + tol) / s
+                    victim = np.flatnonzero((category != k) & (g > 0))
+                    break
+        if victim is None or len(victim) == 0:
+            break
+        changed = True
+        left = math.ceil(need - 1e-9)
+        kg_rows = rows[victim[pieces[rows[victim]] < 0]]
+        left -= _take_back(grams, kg_rows, left)
+        if left > 0:
+            piece_rows = rows[victim[pieces[rows[victim]] > 0]]
+            # One piece at a time, the smallest first, then the rules are looked at again.
+            if len(piece_rows):
+                r = piece_rows[np.argsort(unit_g[victim[pieces[rows[victim]] > 0]],
+                                          kind="stable")[0]]
+                pieces[r] -= 1
+                grams[r] -= int(unit_g[np.flatnonzero(rows == r)[0]])
+    return changed

@@ -57,7 +57,10 @@ class _Model:
     t: Any
     x: list[list[Any]]
     cover: list[Any]
+    caps: list[Any]
     share_rows: dict[str, list[Any]]
+    class_share_rows: list[dict[str, Any]]
+    class_product_rows: list[list[Any]]
     product_rows: dict[str, list[Any]]
     capacity_rows: dict[int, Any]
     total_kg: Any
@@ -79,7 +82,10 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
     t = solver.NumVar(0.0, inf, "t")
     x: list[list[Any]] = []
     cover: list[Any] = []
+    caps: list[Any] = []
     share_rows: dict[str, list[Any]] = {}
+    class_share_rows: list[dict[str, Any]] = []
+    class_product_rows: list[list[Any]] = []
     product_rows: dict[str, list[Any]] = {}
     lot_terms: list[list[Any]] = [[] for _ in lots]
     point_terms: dict[int, list[Any]] = {}
@@ -92,21 +98,25 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
         all_terms.extend(xs)
         total = solver.Sum(xs) if xs else 0.0
         cover.append(solver.Add(total - t * (klass.target * klass.need_kg) >= 0.0))
-        solver.Add(total <= policy.max_coverage * klass.need_kg)
+        caps.append(solver.Add(total <= policy.max_coverage * klass.need_kg))
+        class_share_rows.append({})
+        class_product_rows.append([])
         for category in klass.share_categories:
             share = policy.min_category_share[category]
             in_category = [v for v, j in zip(xs, klass.lots, strict=True)
                            if lots[int(j)].category == category]
             part = solver.Sum(in_category) if in_category else 0.0
-            share_rows.setdefault(category, []).append(solver.Add(part - share * total >= 0.0))
+            row = solver.Add(part - share * total >= 0.0)
+            share_rows.setdefault(category, []).append(row)
+            class_share_rows[c][category] = row
         if policy.max_product_share < 1.0 and xs:
             by_product: dict[str, list[Any]] = {}
             for var, j in zip(xs, klass.lots, strict=True):
                 by_product.setdefault(lots[int(j)].product, []).append(var)
             for product, vars_ in by_product.items():
-                product_rows.setdefault(product, []).append(
-                    solver.Add(solver.Sum(vars_) - policy.max_product_share * total <= 0.0)
-                )
+                row = solver.Add(solver.Sum(vars_) - policy.max_product_share * total <= 0.0)
+                product_rows.setdefault(product, []).append(row)
+                class_product_rows[c].append(row)
         if klass.point is not None and xs:
             point_terms.setdefault(klass.point, []).extend(xs)
     for j, terms in enumerate(lot_terms):
@@ -118,7 +128,8 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
         if cap is not None:
             capacity_rows[p] = solver.Add(solver.Sum(terms) <= cap)
     total_kg = solver.Sum(all_terms) if all_terms else 0.0
-    return _Model(solver, t, x, cover, share_rows, product_rows, capacity_rows, total_kg)
+    return _Model(solver, t, x, cover, caps, share_rows, class_share_rows, class_product_rows,
+                  product_rows, capacity_rows, total_kg)
 
 
 def _run(model: _Model, deadline: float) -> int:
@@ -152,82 +163,146 @@ def _relaxed_t(model: _Model, rows: list[Any], deadline: float, *, lower: bool) 
     return value
 
 
+def _missing_kg(
+    built: BuiltProblem,
+    model: _Model,
+    level: float,
+    deadline: float,
+    *,
+    category: str | None = None,
+    points: tuple[int, ...] = (),
+) -> list[float] | None:
+    """Least extra kg with which every class reaches ``level`` (``None`` if the LP failed).
+
+    With ``points``: extra room at each of these points (one figure per point). Otherwise one
+    virtual lot per class, counted in the class's kg: of ``category`` (only for the classes its
+    minimum share applies to), or, without a category, of other products in the right mix
+    (the figure for the cap per product). The virtual lots are switched off afterwards.
+    """
+    solver = model.solver
+    policy = built.problem.policy
+    extra: list[Any] = []
+    if points:
+        for p in points:
+            v = solver.NumVar(0.0, solver.infinity(), "")
+            model.capacity_rows[p].SetCoefficient(v, -1.0)
+            extra.append(v)
+    else:
+        for c, klass in enumerate(built.classes):
+            if category is not None and category not in klass.share_categories:
+                continue
+            v = solver.NumVar(0.0, solver.infinity(), "")
+            model.cover[c].SetCoefficient(v, 1.0)
+            model.caps[c].SetCoefficient(v, 1.0)
+            for k, row in model.class_share_rows[c].items():
+                if category is not None:
+                    row.SetCoefficient(
+                        v, (1.0 if k == category else 0.0) - policy.min_category_share[k]
+                    )
+            for row in model.class_product_rows[c]:
+                row.SetCoefficient(v, -policy.max_product_share)
+            extra.append(v)
+    if not extra:
+        return None
+    lb, ub = model.t.lb(), model.t.ub()
+    model.t.SetBounds(level * (1 - 1e-6), solver.infinity())
+    solver.Minimize(solver.Sum(extra))
+    code = _run(model, deadline)
+    values = (
+        [max(0.0, v.solution_value()) for v in extra]
+        if code == pywraplp.Solver.OPTIMAL else None
+    )
+    for v in extra:
+        v.SetBounds(0.0, 0.0)
+    model.t.SetBounds(lb, ub)
+    return values
+
+
 def _binding(
     built: BuiltProblem, model: _Model, worst: float, deadline: float
 ) -> list[Binding]:
-    """Name the rules that cap the worst coverage, with the coverage each allows."""
+    """Name the rules that cap the worst coverage, with the coverage each allows.
+
+    A rule binds when lifting it alone raises the worst coverage; its figure is the least
+    supply (or room) that would give that higher coverage with the rule kept.
+    """
     problem = built.problem
     policy = problem.policy
-    lots = problem.lots
     out: list[Binding] = []
-    classes = built.classes
 
     def bound_by(rows: list[Any]) -> bool:
         return any(abs(r.dual_value()) > DUAL_TOLERANCE for r in rows)
 
-    # Duals must be read before any further solve.
+    # Duals must be read before any further solve. At a degenerate optimum a binding rule
+    # may show a zero dual, so every rule with rows is tried when there are few of them.
     share_bound = {k: bound_by(rows) for k, rows in model.share_rows.items()}
-    product_bound = {p: abs(max((abs(r.dual_value()) for r in rows), default=0.0))
+    product_bound = {p: max((abs(r.dual_value()) for r in rows), default=0.0)
                      for p, rows in model.product_rows.items()}
     capacity_bound = {p: bound_by([r]) for p, r in model.capacity_rows.items()}
 
-    for category, is_bound in sorted(share_bound.items()):
-        if not is_bound or time.monotonic() > deadline:
-            continue
+    for category in sorted(share_bound):
+        if time.monotonic() > deadline:
+            break
         relaxed = _relaxed_t(model, model.share_rows[category], deadline, lower=True)
         if relaxed <= worst + 1e-6:
             continue
         share = policy.min_category_share[category]
-        need = sum(k.need_kg * k.target for k in classes if category in k.share_categories)
-        have = sum(lot.usable_kg for lot in lots if lot.category == category)
-        missing = max(0.0, share * min(relaxed, policy.max_coverage) * need - have)
+        found = _missing_kg(built, model, relaxed, deadline, category=category)
+        missing = sum(found) if found is not None else None
+        figure_en = f"; {missing:.0f} kg of {category} are missing" if missing else ""
+        figure_fr = f" ; il manque {missing:.0f} kg de « {category} »" if missing else ""
         out.append(Binding(
             rule="min_category_share",
-            message=(f"the {_pct(share)} {category} share limits coverage to {_pct(worst)}; "
-                     f"{missing:.0f} kg of {category} are missing"),
+            message=(f"the {_pct(share)} {category} share limits coverage to {_pct(worst)} "
+                     f"({_pct(relaxed)} without it){figure_en}"),
             message_fr=(f"la part minimale de {_pct(share)} pour « {category} » limite la "
-                        f"couverture à {_pct(worst)} ; il manque {missing:.0f} kg de "
-                        f"« {category} »"),
+                        f"couverture à {_pct(worst)} ({_pct(relaxed)} sans elle){figure_fr}"),
             limit_coverage=worst, missing_kg=missing, subject=category,
             relaxed_coverage=relaxed,
         ))
-    bound_products = [p for p, d in product_bound.items() if d > DUAL_TOLERANCE]
-    if bound_products and time.monotonic() < deadline:
-        rows = [r for p in bound_products for r in model.product_rows[p]]
+    if model.product_rows and time.monotonic() < deadline:
+        rows = [r for rs in model.product_rows.values() for r in rs]
         relaxed = _relaxed_t(model, rows, deadline, lower=False)
         if relaxed > worst + 1e-6:
-            top = max(bound_products, key=lambda p: product_bound[p])
+            top = max(sorted(product_bound), key=lambda p: product_bound[p])
             share = policy.max_product_share
-            need = sum(k.need_kg * k.target for k in classes)
-            other = sum(lot.usable_kg for lot in lots if lot.product != top)
-            missing = max(0.0, (1 - share) * min(relaxed, policy.max_coverage) * need - other)
+            found = _missing_kg(built, model, relaxed, deadline)
+            missing = sum(found) if found is not None else None
+            figure_en = f"; {missing:.0f} kg of other products are missing" if missing else ""
+            figure_fr = f" ; il manque {missing:.0f} kg d'autres produits" if missing else ""
             out.append(Binding(
                 rule="max_product_share",
                 message=(f"the {_pct(share)} cap per product limits coverage to {_pct(worst)} "
-                         f"(mostly {top}); {missing:.0f} kg of other products are missing"),
+                         f"({_pct(relaxed)} without it; mostly {top}){figure_en}"),
                 message_fr=(f"le plafond de {_pct(share)} par produit limite la couverture à "
-                            f"{_pct(worst)} (surtout « {top} ») ; il manque {missing:.0f} kg "
-                            "d'autres produits"),
+                            f"{_pct(worst)} ({_pct(relaxed)} sans lui ; surtout « {top} »)"
+                            f"{figure_fr}"),
                 limit_coverage=worst, missing_kg=missing, subject=top,
                 relaxed_coverage=relaxed,
             ))
-    bound_points = [p for p, b in capacity_bound.items() if b]
+    bound_points = tuple(p for p, b in sorted(capacity_bound.items()) if b)
     if bound_points and time.monotonic() < deadline:
         relaxed = _relaxed_t(model, [model.capacity_rows[p] for p in bound_points], deadline,
                              lower=False)
         if relaxed > worst + 1e-6:
-            for p in bound_points:
+            found = _missing_kg(built, model, relaxed, deadline, points=bound_points)
+            for i, p in enumerate(bound_points):
                 point = problem.points[p]
                 cap = point.capacity_kg or 0.0
-                need = sum(k.need_kg * k.target for k in classes if k.point == p)
-                missing = max(0.0, min(relaxed, policy.max_coverage) * need - cap)
+                missing = found[i] if found is not None else None
+                if found is not None and (missing or 0.0) < 0.0005:
+                    continue
+                figure_en = (f"; it would need {missing:.0f} kg more room"
+                             if missing is not None else "")
+                figure_fr = (f" ; il lui faudrait {missing:.0f} kg de place en plus"
+                             if missing is not None else "")
                 out.append(Binding(
                     rule="point_capacity_kg",
                     message=(f"the {cap:.0f} kg capacity of point {point.id} limits coverage "
-                             f"to {_pct(worst)}; it would need {missing:.0f} kg more room"),
+                             f"to {_pct(worst)} ({_pct(relaxed)} without it){figure_en}"),
                     message_fr=(f"la capacité de {cap:.0f} kg du point {point.id} limite la "
-                                f"couverture à {_pct(worst)} ; il lui faudrait {missing:.0f} kg "
-                                "de place en plus"),
+                                f"couverture à {_pct(worst)} ({_pct(relaxed)} sans elle)"
+                                f"{figure_fr}"),
                     limit_coverage=worst, missing_kg=missing, subject=point.id,
                     relaxed_coverage=relaxed,
                 ))
@@ -268,7 +343,9 @@ def _supply_binding(built: BuiltProblem, worst: float) -> Binding | None:
     supply = float(built.usable_kg.sum())
     if need <= 0:
         return None
-    missing = max(0.0, need - supply)
+    missing = need - supply
+    if missing <= 0.0005:
+        return None
     return Binding(
         rule="supply",
         message=(f"the week's supply ({supply:.0f} kg) is {_pct(supply / need)} of the need "
