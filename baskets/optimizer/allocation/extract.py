@@ -415,8 +415,9 @@ def _to_grams(
         np.int64
     )
     per_h = np.bincount(h, weights=grams, minlength=n_h).astype(np.int64)
+    starts = np.searchsorted(h, np.arange(n_h + 1))  # rows are sorted by household
     for hh in np.flatnonzero(per_h > caps):
-        rows = np.flatnonzero(h == hh)
+        rows = np.arange(starts[hh], starts[hh + 1])
         excess = int(per_h[hh] - caps[hh])
         kg_rows = rows[is_kg[rows]]
         excess -= _take_back(grams, kg_rows, excess)
@@ -516,21 +517,22 @@ def split(
     allocated = np.bincount(lot, weights=grams, minlength=len(problem.lots)) / GRAM
 
     lot_ids = [x.id for x in problem.lots]
-    starts = np.searchsorted(h, np.arange(len(problem.households) + 1))
+    starts = np.searchsorted(h, np.arange(len(problem.households) + 1)).tolist()
     baskets = []
-    kg_list = (grams / GRAM).tolist()
-    lot_list = lot.tolist()
-    pieces_list = pieces.tolist()
-    grams_per_h = np.bincount(h, weights=grams, minlength=len(problem.households))
-    for i, household in enumerate(problem.households):
-        a, b = int(starts[i]), int(starts[i + 1])
-        items = tuple(
-            Item(lot_ids[lot_list[r]], kg_list[r], pieces_list[r] if pieces_list[r] >= 0 else None)
-            for r in range(a, b)
-        )
-        total = float(grams_per_h[i]) / GRAM
-        need = float(built.needs[i])
-        baskets.append(Basket(household.id, items, total, need, total / need if need else 0.0))
+    # Built column-wise: a national week has millions of items.
+    all_items = list(map(Item._make, zip(
+        [lot_ids[j] for j in lot.tolist()],
+        (grams / GRAM).tolist(),
+        [n if n >= 0 else None for n in pieces.tolist()],
+        strict=True,
+    )))
+    grams_per_h = np.bincount(h, weights=grams, minlength=len(problem.households)) / GRAM
+    needs = built.needs.tolist()
+    for i, (household, total) in enumerate(zip(problem.households, grams_per_h.tolist(),
+                                               strict=True)):
+        need = needs[i]
+        baskets.append(Basket(household.id, tuple(all_items[starts[i]:starts[i + 1]]), total,
+                              need, total / need if need else 0.0))
     return tuple(baskets), allocated
 
 

@@ -56,21 +56,44 @@ class _Model:
     solver: Any
     t: Any
     x: list[list[Any]]
+    totals: list[Any]
+    define: list[Any]
     cover: list[Any]
-    caps: list[Any]
     share_rows: dict[str, list[Any]]
     class_share_rows: list[dict[str, Any]]
-    class_product_rows: list[list[Any]]
     product_rows: dict[str, list[Any]]
     capacity_rows: dict[int, Any]
-    total_kg: Any
+
+
+Terms = list[tuple[Any, float]]
 
 
 def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
+def _row(solver: Any, lb: float, ub: float, terms: Terms) -> Any:
+    """A linear row ``lb <= sum(coef * var) <= ub`` (the low-level API: fast to build)."""
+    row = solver.Constraint(lb, ub)
+    for var, coef in terms:
+        row.SetCoefficient(var, coef)
+    return row
+
+
+def _objective(solver: Any, terms: Terms, *, maximize: bool) -> None:
+    objective = solver.Objective()
+    objective.Clear()
+    for var, coef in terms:
+        objective.SetCoefficient(var, coef)
+    if maximize:
+        objective.SetMaximization()
+    else:
+        objective.SetMinimization()
+
+
 def _build_model(built: BuiltProblem, seed: int) -> _Model:
+    """One variable per class and eligible lot, one total per class; every basket rule is a
+    row on the class's total (so a row holds its own lots plus one total, not every lot)."""
     problem = built.problem
     policy = problem.policy
     lots = problem.lots
@@ -81,55 +104,53 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
     inf = solver.infinity()
     t = solver.NumVar(0.0, inf, "t")
     x: list[list[Any]] = []
+    totals: list[Any] = []
+    define: list[Any] = []
     cover: list[Any] = []
-    caps: list[Any] = []
     share_rows: dict[str, list[Any]] = {}
     class_share_rows: list[dict[str, Any]] = []
-    class_product_rows: list[list[Any]] = []
     product_rows: dict[str, list[Any]] = {}
     lot_terms: list[list[Any]] = [[] for _ in lots]
     point_terms: dict[int, list[Any]] = {}
-    all_terms: list[Any] = []
+    category_of = [lot.category for lot in lots]
+    product_of = [lot.product for lot in lots]
     for c, klass in enumerate(built.classes):
-        xs = [solver.NumVar(0.0, inf, f"x{c}_{int(j)}") for j in klass.lots]
+        xs = [solver.NumVar(0.0, inf, "") for _ in klass.lots]
         x.append(xs)
-        for var, j in zip(xs, klass.lots, strict=True):
-            lot_terms[int(j)].append(var)
-        all_terms.extend(xs)
-        total = solver.Sum(xs) if xs else 0.0
-        cover.append(solver.Add(total - t * (klass.target * klass.need_kg) >= 0.0))
-        caps.append(solver.Add(total <= policy.max_coverage * klass.need_kg))
+        total = solver.NumVar(0.0, policy.max_coverage * klass.need_kg, "")
+        totals.append(total)
+        define.append(_row(solver, 0.0, 0.0, [(total, 1.0)] + [(v, -1.0) for v in xs]))
+        cover.append(_row(solver, 0.0, inf,
+                          [(total, 1.0), (t, -klass.target * klass.need_kg)]))
+        for var, j in zip(xs, klass.lots.tolist(), strict=True):
+            lot_terms[j].append(var)
         class_share_rows.append({})
-        class_product_rows.append([])
         for category in klass.share_categories:
             share = policy.min_category_share[category]
-            in_category = [v for v, j in zip(xs, klass.lots, strict=True)
-                           if lots[int(j)].category == category]
-            part = solver.Sum(in_category) if in_category else 0.0
-            row = solver.Add(part - share * total >= 0.0)
+            terms: Terms = [(v, 1.0) for v, j in zip(xs, klass.lots.tolist(), strict=True)
+                            if category_of[j] == category]
+            row = _row(solver, 0.0, inf, [*terms, (total, -share)])
             share_rows.setdefault(category, []).append(row)
             class_share_rows[c][category] = row
         if policy.max_product_share < 1.0 and xs:
-            by_product: dict[str, list[Any]] = {}
-            for var, j in zip(xs, klass.lots, strict=True):
-                by_product.setdefault(lots[int(j)].product, []).append(var)
-            for product, vars_ in by_product.items():
-                row = solver.Add(solver.Sum(vars_) - policy.max_product_share * total <= 0.0)
+            by_product: dict[str, Terms] = {}
+            for var, j in zip(xs, klass.lots.tolist(), strict=True):
+                by_product.setdefault(product_of[j], []).append((var, 1.0))
+            for product, vterms in by_product.items():
+                row = _row(solver, -inf, 0.0, [*vterms, (total, -policy.max_product_share)])
                 product_rows.setdefault(product, []).append(row)
-                class_product_rows[c].append(row)
         if klass.point is not None and xs:
-            point_terms.setdefault(klass.point, []).extend(xs)
-    for j, terms in enumerate(lot_terms):
-        if terms:
-            solver.Add(solver.Sum(terms) <= float(built.usable_kg[j]))
+            point_terms.setdefault(klass.point, []).append(total)
+    for j, vs in enumerate(lot_terms):
+        if vs:
+            _row(solver, -inf, float(built.usable_kg[j]), [(v, 1.0) for v in vs])
     capacity_rows: dict[int, Any] = {}
-    for p, terms in point_terms.items():
+    for p, vs in point_terms.items():
         cap = problem.points[p].capacity_kg
         if cap is not None:
-            capacity_rows[p] = solver.Add(solver.Sum(terms) <= cap)
-    total_kg = solver.Sum(all_terms) if all_terms else 0.0
-    return _Model(solver, t, x, cover, caps, share_rows, class_share_rows, class_product_rows,
-                  product_rows, capacity_rows, total_kg)
+            capacity_rows[p] = _row(solver, -inf, cap, [(v, 1.0) for v in vs])
+    return _Model(solver, t, x, totals, define, cover, share_rows, class_share_rows,
+                  product_rows, capacity_rows)
 
 
 def _run(model: _Model, deadline: float) -> int:
@@ -192,21 +213,21 @@ def _missing_kg(
             if category is not None and category not in klass.share_categories:
                 continue
             v = solver.NumVar(0.0, solver.infinity(), "")
-            model.cover[c].SetCoefficient(v, 1.0)
-            model.caps[c].SetCoefficient(v, 1.0)
+            # The virtual kg count in the class's total (so in its cover, cap, product and
+            # share rows through it) ...
+            model.define[c].SetCoefficient(v, -1.0)
+            # ... and in the part of its category, or of every category in the right mix.
             for k, row in model.class_share_rows[c].items():
-                if category is not None:
-                    row.SetCoefficient(
-                        v, (1.0 if k == category else 0.0) - policy.min_category_share[k]
-                    )
-            for row in model.class_product_rows[c]:
-                row.SetCoefficient(v, -policy.max_product_share)
+                if category is None:
+                    row.SetCoefficient(v, policy.min_category_share[k])
+                elif k == category:
+                    row.SetCoefficient(v, 1.0)
             extra.append(v)
     if not extra:
         return None
     lb, ub = model.t.lb(), model.t.ub()
     model.t.SetBounds(level * (1 - 1e-6), solver.infinity())
-    solver.Minimize(solver.Sum(extra))
+    _objective(solver, [(v, 1.0) for v in extra], maximize=False)
     code = _run(model, deadline)
     values = (
         [max(0.0, v.solution_value()) for v in extra]
@@ -378,6 +399,8 @@ def _progressive_filling(
     level = worst
     for round_ in range(MAX_FILL_ROUNDS):
         free = [c for c in range(n) if math.isnan(levels[c])]
+        if round_ > 0 and time.monotonic() >= deadline:
+            break  # out of its share of time: the classes still free keep the last level
         if round_ > 0:
             code, level = _max_t(model, deadline)
             if not _ok(code):
@@ -387,7 +410,7 @@ def _progressive_filling(
             model.t.SetBounds(level, level)
             for c in free:
                 rises[c].SetUb(1.0)
-            solver.Maximize(solver.Sum([rises[c] for c in free]))
+            _objective(solver, [(rises[c], 1.0) for c in free], maximize=True)
             code = _run(model, deadline)
             if not _ok(code):
                 return None
@@ -407,31 +430,31 @@ def _progressive_filling(
     return np.where(np.isnan(levels), level, levels)
 
 
-def _variety_terms(built: BuiltProblem, model: _Model) -> list[Any]:
+def _variety_terms(built: BuiltProblem, model: _Model) -> Terms:
     """Variety of each class's basket: the sum over products of min(share, VARIETY_SHARE).
 
     Concave, so an LP can maximise it (one bounded variable per class and product). It also
     spreads each basket over more products, so whole pieces round with less damage.
     """
     solver = model.solver
+    inf = solver.infinity()
     lots = built.problem.lots
-    terms = []
-    for xs, klass in zip(model.x, built.classes, strict=True):
+    terms: Terms = []
+    for xs, klass, total in zip(model.x, built.classes, model.totals, strict=True):
         if not xs or klass.need_kg <= 0:
             continue
-        total = solver.Sum(xs)
-        by_product: dict[str, list[Any]] = {}
-        for var, j in zip(xs, klass.lots, strict=True):
-            by_product.setdefault(lots[int(j)].product, []).append(var)
-        for vars_ in by_product.values():
-            y = solver.NumVar(0.0, solver.infinity(), "")
-            solver.Add(y <= solver.Sum(vars_))
-            solver.Add(y <= VARIETY_SHARE * total)
-            terms.append(y * (1.0 / klass.need_kg))
+        by_product: dict[str, Terms] = {}
+        for var, j in zip(xs, klass.lots.tolist(), strict=True):
+            by_product.setdefault(lots[j].product, []).append((var, -1.0))
+        for vterms in by_product.values():
+            y = solver.NumVar(0.0, inf, "")
+            _row(solver, -inf, 0.0, [(y, 1.0), *vterms])
+            _row(solver, -inf, 0.0, [(y, 1.0), (total, -VARIETY_SHARE)])
+            terms.append((y, 1.0 / klass.need_kg))
     return terms
 
 
-def _last_stage_terms(built: BuiltProblem, model: _Model) -> list[Any]:
+def _last_stage_terms(built: BuiltProblem, model: _Model) -> Terms:
     """Cost of the last stage: km from farm to point, and big pieces in small baskets.
 
     Once the worst coverage, kg and freshness are fixed, a piece lot is better given to
@@ -450,13 +473,18 @@ def _last_stage_terms(built: BuiltProblem, model: _Model) -> list[Any]:
             for j in klass.lots
         ])
     longest = max((d for row in km for d in row), default=0.0) or 1.0
-    terms = []
+    terms: Terms = []
     for xs, klass, row in zip(model.x, built.classes, km, strict=True):
         mean_need = klass.need_kg / max(1, len(klass.members))
         for var, j, d in zip(xs, klass.lots, row, strict=True):
             bulk = min(1.0, float(built.unit_kg[int(j)]) / mean_need) if mean_need > 0 else 0.0
-            terms.append(var * (d / longest + bulk))
+            terms.append((var, d / longest + bulk))
     return terms
+
+
+def _amounts(model: _Model) -> tuple[FloatArray, ...]:
+    return tuple(np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
+                 for xs in model.x)
 
 
 def solve_classes(
@@ -501,6 +529,8 @@ def solve_classes(
         )
     if code != pywraplp.Solver.OPTIMAL:
         status = STATUS_FEASIBLE
+    # The max-min answer: what is returned if no later stage finishes in time.
+    amounts = _amounts(model)
     binding = list(pre)
     if explain:
         binding.extend(_binding(built, model, worst, deadline))
@@ -508,7 +538,10 @@ def solve_classes(
         if s is not None:
             binding.append(s)
 
-    levels = _progressive_filling(model, built, worst, deadline)
+    # Raising the classes above the worst gets at most half of what is left of the time;
+    # the kg and freshness stages must have theirs.
+    now = time.monotonic()
+    levels = _progressive_filling(model, built, worst, now + 0.5 * max(0.0, deadline - now))
     if levels is None:
         status = STATUS_FEASIBLE
         levels = np.full(n, worst)
@@ -517,39 +550,32 @@ def solve_classes(
         row.SetCoefficient(model.t, 0.0)
         row.SetLb(levels[c] * classes[c].target * classes[c].need_kg * (1 - STAGE_SLACK))
 
+    # Later stages, each keeping the optimum of the one before; the answer is that of the
+    # last stage solved (a stage cut short by the time limit keeps the previous answer).
     solver = model.solver
-    solver.Maximize(model.total_kg)
-    code = _run(model, deadline)
-    if _ok(code):
-        kg = solver.Objective().Value()
-        solver.Add(model.total_kg >= kg * (1 - STAGE_SLACK))
-        perish_terms = [
-            var * float(built.perishability[int(j)])
+    inf = solver.infinity()
+    stages: list[tuple[str, Any]] = [
+        ("kg", lambda: [(v, 1.0) for v in model.totals]),
+        ("perishable", lambda: [
+            (var, float(built.perishability[j]))
             for xs, klass in zip(model.x, classes, strict=True)
-            for var, j in zip(xs, klass.lots, strict=True)
-        ]
-        solver.Maximize(solver.Sum(perish_terms))
+            for var, j in zip(xs, klass.lots.tolist(), strict=True)
+        ]),
+        ("variety", lambda: _variety_terms(built, model)),
+        ("transport", lambda: [(v, -c) for v, c in _last_stage_terms(built, model)]),
+    ]
+    for _, make in stages:
+        if time.monotonic() >= deadline:
+            status = STATUS_FEASIBLE
+            break
+        terms = make()
+        _objective(solver, terms, maximize=True)
         code = _run(model, deadline)
-        if _ok(code):
-            value = solver.Objective().Value()
-            solver.Add(solver.Sum(perish_terms) >= value * (1 - STAGE_SLACK))
-            variety = _variety_terms(built, model)
-            solver.Maximize(solver.Sum(variety))
-            code = _run(model, deadline)
-        if _ok(code):
-            value = solver.Objective().Value()
-            solver.Add(solver.Sum(variety) >= value * (1 - STAGE_SLACK))
-            solver.Minimize(solver.Sum(_last_stage_terms(built, model)))
-            code = _run(model, deadline)
-    if code != pywraplp.Solver.OPTIMAL:
-        status = STATUS_FEASIBLE
-    if not _ok(code):
-        # A later stage failed (time limit): fall back to the max-min answer, re-solved.
-        solver.Maximize(model.total_kg)
-        code = _run(model, deadline + 5.0)
-    amounts = tuple(
-        np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
-        if _ok(code) else np.zeros(len(xs))
-        for xs in model.x
-    )
+        if code != pywraplp.Solver.OPTIMAL:
+            status = STATUS_FEASIBLE
+            break
+        value = solver.Objective().Value()
+        amounts = _amounts(model)
+        slack = STAGE_SLACK * max(1.0, abs(value))
+        _row(solver, value - slack, inf, terms)
     return ClassSolution(amounts, levels, worst, status, tuple(binding), lp_variables)
