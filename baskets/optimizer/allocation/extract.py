@@ -349,6 +349,7 @@ class _State:
         the households that got none), then overall (surplus handed back first from the
         categories no minimum share protects).
         """
+        carried: dict[int, float] = {}
         for k, col in self.category_col.items():
             select = {e for e, (j, _, _) in enumerate(self.kg_entries)
                       if self.lots[j].category == k}
@@ -362,7 +363,9 @@ class _State:
             leftover = {j: a for j, a in pool.items() if a > 1e-12}
             if leftover:
                 self._take(leftover, np.clip(self.ideal - self.got, 0.0, None))
-                self._return(pool)
+                for j, a in leftover.items():
+                    if a > 1e-12:
+                        carried[j] = carried.get(j, 0.0) + a
         free = {e for e, (j, _, _) in enumerate(self.kg_entries)
                 if self.lots[j].category not in self.share_rules}
         everyone = set(range(len(self.kg_entries)))
@@ -371,11 +374,64 @@ class _State:
         surplus = np.clip(self.got - self.ideal, 0.0, None)
         for j, a in self._give_back(surplus, everyone).items():
             pool[j] = pool.get(j, 0.0) + a
+        for j, a in carried.items():
+            pool[j] = pool.get(j, 0.0) + a
         self._take(pool, np.clip(self.ideal - self.got, 0.0, None))
+        # What no single lot could top up (each would break a share), a mix of the pool can.
+        self._take_mix(pool, np.clip(self.ideal - self.got, 0.0, None))
 
-    def _return(self, pool: dict[int, float]) -> None:
-        """Nothing to do: kg left in a pool simply stays unallocated."""
-        del pool
+    def _take_mix(self, pool: dict[int, float], want: FloatArray) -> None:
+        """Hand the pool out as a mix (each lot in proportion to what is left of it), most
+        short household first, as much as its shares allow; the rest stays unallocated."""
+        needy = np.flatnonzero(want > 1e-6)
+        if len(needy) == 0:
+            return
+        rel = (self.got[needy] - self.ideal[needy]) / np.maximum(self.needs[needy], 1e-12)
+        needy = needy[np.argsort(rel, kind="stable")]
+        lots_in = [j for j, a in pool.items() if a > 1e-9]
+        if not lots_in:
+            return
+        left = np.array([pool[j] for j in lots_in])
+        pcol = np.array([self.product_col[self.lots[j].product] for j in lots_in])
+        kcol = np.array([self.category_col[self.lots[j].category] for j in lots_in])
+        cap = self.policy.max_product_share
+        n_p, n_k = len(self.products), len(self.category_col)
+        given: dict[int, tuple[list[int], list[float]]] = {j: ([], []) for j in lots_in}
+        for i in needy.tolist():
+            total = float(left.sum())
+            if total <= 1e-9:
+                break
+            f = left / total
+            fp = np.bincount(pcol, weights=f, minlength=n_p)
+            fk = np.bincount(kcol, weights=f, minlength=n_k)
+            tol = float(self.tolerance[i])
+            g = float(self.got[i])
+            x = min(float(want[i]), total)
+            if cap < 1.0:
+                over = fp > cap + 1e-12
+                if over.any():
+                    room = (cap * g + tol - self.held[i, over]) / (fp[over] - cap)
+                    x = min(x, float(room.min()))
+            for rule, s in self.share_rules.items():
+                kr = self.category_col[rule]
+                if fk[kr] < s - 1e-12:
+                    x = min(x, (float(self.cat[i, kr]) + tol - s * g) / (s - fk[kr]))
+            if x <= 1e-6:
+                continue
+            take = f * x
+            left -= take
+            self.got[i] += x
+            self.held[i] += fp * x
+            self.cat[i] += fk * x
+            for j, t in zip(lots_in, take.tolist(), strict=True):
+                if t > 1e-12:
+                    given[j][0].append(i)
+                    given[j][1].append(t)
+        for j, (who, kg) in given.items():
+            if who:
+                self.kg_entries.append((j, np.array(who, dtype=np.int64), np.array(kg)))
+        for j, a in zip(lots_in, left.tolist(), strict=True):
+            pool[j] = a
 
 
 def _merge(
@@ -402,13 +458,28 @@ def _to_grams(
     n_lots = len(built.problem.lots)
     is_kg = pieces < 0
     grams = np.rint(kg * GRAM).astype(np.int64)
-    # Lots: a kg lot's total may exceed its grams after rounding up; take the excess back
-    # one gram at a time from its largest holders.
+    # Kilogram lots: largest remainders, so a lot split in thousands of slivers adds up to its
+    # own total (rounding each sliver alone can add hundreds of grams to a lot), never above
+    # the lot.
     limit = np.floor(built.usable_kg * GRAM + 1e-6).astype(np.int64)
+    rows = np.flatnonzero(is_kg)
+    if len(rows):
+        exact = kg[rows] * GRAM
+        floor = np.floor(exact + 1e-9).astype(np.int64)
+        lots_of = lot[rows]
+        total = np.bincount(lots_of, weights=exact, minlength=n_lots)
+        base = np.bincount(lots_of, weights=floor, minlength=n_lots).astype(np.int64)
+        extra = np.clip(np.minimum(np.rint(total).astype(np.int64), limit) - base, 0, None)
+        order = np.lexsort((rows, -(exact - floor), lots_of))
+        sorted_lots = lots_of[order]
+        first = np.searchsorted(sorted_lots, sorted_lots, side="left")
+        rank = np.arange(len(order)) - first
+        floor[order[rank < extra[sorted_lots]]] += 1
+        grams[rows] = floor
     totals = np.bincount(lot[is_kg], weights=grams[is_kg], minlength=n_lots).astype(np.int64)
     for j in np.flatnonzero(totals > limit):
-        rows = np.flatnonzero(is_kg & (lot == j))
-        _take_back(grams, rows, int(totals[j] - limit[j]))
+        over = np.flatnonzero(is_kg & (lot == j))
+        _take_back(grams, over, int(totals[j] - limit[j]))
     # Households: never above max_coverage.
     n_h = len(built.problem.households)
     caps = np.floor(built.needs * built.problem.policy.max_coverage * GRAM + 1e-6).astype(
@@ -441,7 +512,8 @@ def _keep_point_capacity(
     pieces: npt.NDArray[np.int64],
 ) -> None:
     """Never above a point's kg capacity: what rounding put over it is taken back from the
-    point's best-covered households (kg first, then whole pieces)."""
+    point's kg lots, each basket in proportion to its kg (so coverages stay level), then
+    whole pieces from the best-covered baskets."""
     problem = built.problem
     n_h = len(problem.households)
     point_of_row = built.point_of_household[h]
@@ -452,13 +524,17 @@ def _keep_point_capacity(
         excess = int(grams[rows].sum()) - math.floor(point.capacity_kg * GRAM + 1e-6)
         if excess <= 0:
             continue
+        kg_rows = rows[pieces[rows] < 0]
+        held = grams[kg_rows].astype(np.float64)
+        if held.sum() > 0:
+            cut = np.minimum(np.ceil(held * min(1.0, excess / held.sum())).astype(np.int64),
+                             grams[kg_rows])
+            grams[kg_rows] -= cut
+            excess -= int(cut.sum())
+        if excess <= 0:
+            continue
         per_h = np.bincount(h[rows], weights=grams[rows], minlength=n_h)
         coverage = per_h / np.maximum(built.needs, 1e-12)
-        for hh in sorted(set(h[rows].tolist()), key=lambda x: (-coverage[x], x)):
-            if excess <= 0:
-                break
-            mine = rows[h[rows] == hh]
-            excess -= _take_back(grams, mine[pieces[mine] < 0], excess)
         for r in sorted(rows[pieces[rows] > 0].tolist(),
                         key=lambda r: (-coverage[h[r]], r)):
             unit_g = int(round(built.unit_kg[lot[r]] * GRAM))

@@ -33,7 +33,7 @@ from baskets.optimizer.allocation.model import (
 # feasible despite floating point, at a cost far below a gram per household.
 STAGE_SLACK = 1e-7
 DUAL_TOLERANCE = 1e-9
-MAX_FILL_ROUNDS = 8
+MAX_FILL_ROUNDS = 5
 # A basket reaches full variety with ten products of at least 10% each.
 VARIETY_SHARE = 0.1
 FILL_STEP = 0.01
@@ -381,8 +381,10 @@ def _supply_binding(built: BuiltProblem, worst: float) -> Binding | None:
 
 def _progressive_filling(
     model: _Model, built: BuiltProblem, worst: float, deadline: float
-) -> FloatArray | None:
+) -> tuple[FloatArray, bool] | None:
     """Leximin levels per class: raise the worst, freeze who cannot go higher, repeat.
+
+    Returns the levels and whether the rounds ran to the end (not cut by ``deadline``).
 
     Which classes cannot go higher is read from an LP, not from duals (degenerate at the
     max-min optimum): with ``t`` held at the current level, each free class may rise by up to
@@ -400,7 +402,8 @@ def _progressive_filling(
     for round_ in range(MAX_FILL_ROUNDS):
         free = [c for c in range(n) if math.isnan(levels[c])]
         if round_ > 0 and time.monotonic() >= deadline:
-            break  # out of its share of time: the classes still free keep the last level
+            # Out of its share of time: the classes still free keep the last level.
+            return np.where(np.isnan(levels), level, levels), False
         if round_ > 0:
             code, level = _max_t(model, deadline)
             if not _ok(code):
@@ -412,12 +415,12 @@ def _progressive_filling(
                 rises[c].SetUb(1.0)
             _objective(solver, [(rises[c], 1.0) for c in free], maximize=True)
             code = _run(model, deadline)
-            if not _ok(code):
-                return None
             blocked = [c for c in free if rises[c].solution_value() < 1e-6]
             for c in free:
                 rises[c].SetUb(0.0)
             model.t.SetBounds(0.0, solver.infinity())
+            if not _ok(code):
+                return None
             if not blocked:  # everyone can rise together: the max-t step will tell how far
                 blocked = []
         for c in blocked:
@@ -427,7 +430,7 @@ def _progressive_filling(
             row.SetLb(level * classes[c].target * classes[c].need_kg * (1 - STAGE_SLACK))
         if all(not math.isnan(v) for v in levels):
             break
-    return np.where(np.isnan(levels), level, levels)
+    return np.where(np.isnan(levels), level, levels), True
 
 
 def _variety_terms(built: BuiltProblem, model: _Model) -> Terms:
@@ -482,9 +485,17 @@ def _last_stage_terms(built: BuiltProblem, model: _Model) -> Terms:
     return terms
 
 
-def _amounts(model: _Model) -> tuple[FloatArray, ...]:
-    return tuple(np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
-                 for xs in model.x)
+def _amounts(
+    model: _Model, built: BuiltProblem, levels: FloatArray | float, previous: Any = None
+) -> Any:
+    """The LP answer per class, if every class holds its level (else ``previous``)."""
+    amounts = tuple(np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
+                    for xs in model.x)
+    got = np.array([a.sum() for a in amounts])
+    want = np.array([k.target * k.need_kg for k in built.classes]) * np.asarray(levels)
+    if np.all(got >= want * (1 - 1e-5) - 1e-6):
+        return amounts
+    return previous
 
 
 def solve_classes(
@@ -530,7 +541,10 @@ def solve_classes(
     if code != pywraplp.Solver.OPTIMAL:
         status = STATUS_FEASIBLE
     # The max-min answer: what is returned if no later stage finishes in time.
-    amounts = _amounts(model)
+    amounts = _amounts(model, built, worst)
+    if amounts is None:  # pragma: no cover - GLOP's own answer breaks its rows
+        amounts = tuple(np.zeros(len(xs)) for xs in model.x)
+        status = STATUS_FEASIBLE
     binding = list(pre)
     if explain:
         binding.extend(_binding(built, model, worst, deadline))
@@ -541,10 +555,10 @@ def solve_classes(
     # Raising the classes above the worst gets at most half of what is left of the time;
     # the kg and freshness stages must have theirs.
     now = time.monotonic()
-    levels = _progressive_filling(model, built, worst, now + 0.5 * max(0.0, deadline - now))
-    if levels is None:
-        status = STATUS_FEASIBLE
-        levels = np.full(n, worst)
+    filled = _progressive_filling(model, built, worst, now + 0.5 * max(0.0, deadline - now))
+    if filled is None or not filled[1]:
+        status = STATUS_FEASIBLE  # cut by the time limit: the answer may depend on speed
+    levels = filled[0] if filled is not None else np.full(n, worst)
     for c in range(n):
         row = model.cover[c]
         row.SetCoefficient(model.t, 0.0)
@@ -575,7 +589,7 @@ def solve_classes(
             status = STATUS_FEASIBLE
             break
         value = solver.Objective().Value()
-        amounts = _amounts(model)
+        amounts = _amounts(model, built, levels, amounts)
         slack = STAGE_SLACK * max(1.0, abs(value))
         _row(solver, value - slack, inf, terms)
     return ClassSolution(amounts, levels, worst, status, tuple(binding), lp_variables)
