@@ -61,6 +61,7 @@ class _Model:
     cover: list[Any]
     share_rows: dict[str, list[Any]]
     class_share_rows: list[dict[str, Any]]
+    class_product_rows: list[list[Any]]
     product_rows: dict[str, list[Any]]
     capacity_rows: dict[int, Any]
 
@@ -109,6 +110,7 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
     cover: list[Any] = []
     share_rows: dict[str, list[Any]] = {}
     class_share_rows: list[dict[str, Any]] = []
+    class_product_rows: list[list[Any]] = []
     product_rows: dict[str, list[Any]] = {}
     lot_terms: list[list[Any]] = [[] for _ in lots]
     point_terms: dict[int, list[Any]] = {}
@@ -125,6 +127,7 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
         for var, j in zip(xs, klass.lots.tolist(), strict=True):
             lot_terms[j].append(var)
         class_share_rows.append({})
+        class_product_rows.append([])
         for category in klass.share_categories:
             share = policy.min_category_share[category]
             terms: Terms = [(v, 1.0) for v, j in zip(xs, klass.lots.tolist(), strict=True)
@@ -139,6 +142,7 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
             for product, vterms in by_product.items():
                 row = _row(solver, -inf, 0.0, [*vterms, (total, -policy.max_product_share)])
                 product_rows.setdefault(product, []).append(row)
+                class_product_rows[c].append(row)
         if klass.point is not None and xs:
             point_terms.setdefault(klass.point, []).append(total)
     for j, vs in enumerate(lot_terms):
@@ -150,7 +154,7 @@ def _build_model(built: BuiltProblem, seed: int) -> _Model:
         if cap is not None:
             capacity_rows[p] = _row(solver, -inf, cap, [(v, 1.0) for v in vs])
     return _Model(solver, t, x, totals, define, cover, share_rows, class_share_rows,
-                  product_rows, capacity_rows)
+                  class_product_rows, product_rows, capacity_rows)
 
 
 def _run(model: _Model, deadline: float) -> int:
@@ -265,7 +269,7 @@ def _binding(
         if time.monotonic() > deadline:
             break
         relaxed = _relaxed_t(model, model.share_rows[category], deadline, lower=True)
-        if relaxed <= worst + 1e-6:
+        if relaxed <= worst + 5e-4:
             continue
         share = policy.min_category_share[category]
         found = _missing_kg(built, model, relaxed, deadline, category=category)
@@ -284,7 +288,7 @@ def _binding(
     if model.product_rows and time.monotonic() < deadline:
         rows = [r for rs in model.product_rows.values() for r in rs]
         relaxed = _relaxed_t(model, rows, deadline, lower=False)
-        if relaxed > worst + 1e-6:
+        if relaxed > worst + 5e-4:
             top = max(sorted(product_bound), key=lambda p: product_bound[p])
             share = policy.max_product_share
             found = _missing_kg(built, model, relaxed, deadline)
@@ -305,7 +309,7 @@ def _binding(
     if bound_points and time.monotonic() < deadline:
         relaxed = _relaxed_t(model, [model.capacity_rows[p] for p in bound_points], deadline,
                              lower=False)
-        if relaxed > worst + 1e-6:
+        if relaxed > worst + 5e-4:
             found = _missing_kg(built, model, relaxed, deadline, points=bound_points)
             for i, p in enumerate(bound_points):
                 point = problem.points[p]
@@ -498,6 +502,72 @@ def _amounts(
     return previous
 
 
+def _repair_pieces(
+    model: _Model,
+    built: BuiltProblem,
+    amounts: tuple[FloatArray, ...],
+    levels: FloatArray,
+    stage_rows: list[Any],
+    deadline: float,
+) -> tuple[FloatArray, ...] | None:
+    """Round the piece lots per class, then re-solve the kg lots around those whole pieces.
+
+    Rounding a small class's pieces down can cost it a few percent of its level; with the
+    pieces fixed, the kg lots move between classes to win it back: the classes' levels are
+    kept at least at what plain rounding gives them and the worst raised as far as it goes,
+    then the most kg. Each class's share
+    rows may give up to one piece per household (the issue's rounding allowance), at a cost.
+    Returns ``None`` (keep the plain rounding) if the LP fails.
+    """
+    from baskets.optimizer.allocation.rounding import round_class_pieces
+
+    solver = model.solver
+    inf = solver.infinity()
+    unit = built.unit_kg
+    rounded = round_class_pieces(built, amounts)
+    for row in stage_rows:
+        row.SetLb(-inf)
+    penalties: Terms = []
+    total_need = float(sum(k.need_kg for k in built.classes)) or 1.0
+    for c, (klass, xs) in enumerate(zip(built.classes, model.x, strict=True)):
+        piece_kg = 0.0
+        biggest = 0.0
+        for pos, (var, j) in enumerate(zip(xs, klass.lots.tolist(), strict=True)):
+            if unit[j] > 0:
+                var.SetBounds(float(rounded[c][pos]), float(rounded[c][pos]))
+                piece_kg += float(rounded[c][pos])
+                if rounded[c][pos] > 0:
+                    biggest = max(biggest, float(unit[j]))
+        total = model.totals[c]
+        total.SetUb(max(total.ub(), piece_kg))
+        # No class below what the plain rounding gives it (nor above its LP level is asked),
+        # and the worst raised as far as it goes.
+        keep = min(float(rounded[c].sum()), float(levels[c]) * klass.target * klass.need_kg)
+        total.SetLb(min(keep * (1 - 1e-6), total.ub()))
+        row = model.cover[c]
+        row.SetLb(0.0)
+        row.SetCoefficient(model.t, -klass.target * klass.need_kg)
+        if biggest > 0 and (model.class_share_rows[c] or model.class_product_rows[c]):
+            sigma = solver.NumVar(0.0, biggest * len(klass.members), "")
+            for share_row in model.class_share_rows[c].values():
+                share_row.SetCoefficient(sigma, 1.0)
+            for product_row in model.class_product_rows[c]:
+                product_row.SetCoefficient(sigma, -1.0)
+            penalties.append((sigma, -10.0 / total_need))
+    model.t.SetBounds(0.0, inf)
+    _objective(solver, [(model.t, 1.0), *penalties], maximize=True)
+    if _run(model, deadline) != pywraplp.Solver.OPTIMAL:
+        return None
+    reached = model.t.solution_value()
+    model.t.SetBounds(reached * (1 - STAGE_SLACK), inf)
+    _objective(solver, [*((v, 1.0 / total_need) for v in model.totals), *penalties],
+               maximize=True)
+    if _run(model, deadline) != pywraplp.Solver.OPTIMAL:
+        return None
+    return tuple(np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
+                 for xs in model.x)
+
+
 def solve_classes(
     built: BuiltProblem,
     *,
@@ -568,6 +638,7 @@ def solve_classes(
     # last stage solved (a stage cut short by the time limit keeps the previous answer).
     solver = model.solver
     inf = solver.infinity()
+    stage_rows: list[Any] = []
     stages: list[tuple[str, Any]] = [
         ("kg", lambda: [(v, 1.0) for v in model.totals]),
         ("perishable", lambda: [
@@ -591,5 +662,9 @@ def solve_classes(
         value = solver.Objective().Value()
         amounts = _amounts(model, built, levels, amounts)
         slack = STAGE_SLACK * max(1.0, abs(value))
-        _row(solver, value - slack, inf, terms)
+        stage_rows.append(_row(solver, value - slack, inf, terms))
+    if time.monotonic() < deadline:
+        repaired = _repair_pieces(model, built, amounts, levels, stage_rows, deadline)
+        if repaired is not None:
+            amounts = repaired
     return ClassSolution(amounts, levels, worst, status, tuple(binding), lp_variables)
