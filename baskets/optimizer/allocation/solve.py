@@ -49,6 +49,9 @@ class ClassSolution:
     status: str
     binding: tuple[Binding, ...]
     lp_variables: int
+    # Another answer as good for the LP (kg packed in fewer products), tried if the split of
+    # ``amounts`` loses too much of the worst coverage.
+    alternative: tuple[FloatArray, ...] | None = None
 
 
 @dataclass(slots=True)
@@ -508,8 +511,9 @@ def _repair_pieces(
     amounts: tuple[FloatArray, ...],
     levels: FloatArray,
     stage_rows: list[Any],
+    variety: Terms,
     deadline: float,
-) -> tuple[FloatArray, ...] | None:
+) -> tuple[tuple[FloatArray, ...], tuple[FloatArray, ...] | None] | None:
     """Round the piece lots per class, then re-solve the kg lots around those whole pieces.
 
     Rounding a small class's pieces down can cost it a few percent of its level; with the
@@ -517,7 +521,8 @@ def _repair_pieces(
     kept at least at what plain rounding gives them and the worst raised as far as it goes,
     then the most kg. Each class's share
     rows may give up to one piece per household (the issue's rounding allowance), at a cost.
-    Returns ``None`` (keep the plain rounding) if the LP fails.
+    Returns the answer with kg spread over products (and the packed one, to fall back on),
+    or ``None`` (keep the plain rounding) if the LP fails.
     """
     from baskets.optimizer.allocation.rounding import round_class_pieces
 
@@ -560,12 +565,25 @@ def _repair_pieces(
         return None
     reached = model.t.solution_value()
     model.t.SetBounds(reached * (1 - STAGE_SLACK), inf)
-    _objective(solver, [*((v, 1.0 / total_need) for v in model.totals), *penalties],
-               maximize=True)
+    kg_terms: Terms = [*((v, 1.0 / total_need) for v in model.totals), *penalties]
+    _objective(solver, kg_terms, maximize=True)
     if _run(model, deadline) != pywraplp.Solver.OPTIMAL:
         return None
-    return tuple(np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
-                 for xs in model.x)
+    packed = tuple(np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
+                   for xs in model.x)
+    if variety and time.monotonic() < deadline:
+        # An LP vertex packs a class's kg into few products; spread them again, since a
+        # basket of few products meets the cap per product badly once pieces are split.
+        value = solver.Objective().Value()
+        _row(solver, value - STAGE_SLACK * max(1.0, abs(value)), inf, kg_terms)
+        _objective(solver, variety, maximize=True)
+        if _run(model, deadline) == pywraplp.Solver.OPTIMAL:
+            spread = tuple(
+                np.array([max(0.0, v.solution_value()) for v in xs], dtype=np.float64)
+                for xs in model.x
+            )
+            return spread, packed
+    return packed, None
 
 
 def solve_classes(
@@ -639,6 +657,13 @@ def solve_classes(
     solver = model.solver
     inf = solver.infinity()
     stage_rows: list[Any] = []
+    alternative: tuple[FloatArray, ...] | None = None
+    variety_terms: Terms = []
+
+    def variety() -> Terms:
+        variety_terms.extend(_variety_terms(built, model))
+        return variety_terms
+
     stages: list[tuple[str, Any]] = [
         ("kg", lambda: [(v, 1.0) for v in model.totals]),
         ("perishable", lambda: [
@@ -646,7 +671,7 @@ def solve_classes(
             for xs, klass in zip(model.x, classes, strict=True)
             for var, j in zip(xs, klass.lots.tolist(), strict=True)
         ]),
-        ("variety", lambda: _variety_terms(built, model)),
+        ("variety", variety),
         ("transport", lambda: [(v, -c) for v, c in _last_stage_terms(built, model)]),
     ]
     for _, make in stages:
@@ -664,7 +689,9 @@ def solve_classes(
         slack = STAGE_SLACK * max(1.0, abs(value))
         stage_rows.append(_row(solver, value - slack, inf, terms))
     if time.monotonic() < deadline:
-        repaired = _repair_pieces(model, built, amounts, levels, stage_rows, deadline)
+        repaired = _repair_pieces(model, built, amounts, levels, stage_rows, variety_terms,
+                                  deadline)
         if repaired is not None:
-            amounts = repaired
-    return ClassSolution(amounts, levels, worst, status, tuple(binding), lp_variables)
+            amounts, alternative = repaired
+    return ClassSolution(amounts, levels, worst, status, tuple(binding), lp_variables,
+                         alternative)
