@@ -421,7 +421,7 @@ def piece_tolerance(problem: AllocationProblem) -> float:
     return (max(units) * drag / smallest if units else 0.0) + 2e-3
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problem=scenarios(), seed=st.integers(0, 3))
 def test_random_weeks_keep_every_rule_and_reach_the_lp_bound(
     problem: AllocationProblem, seed: int

@@ -8,7 +8,13 @@ Stages, in the issue's order of objectives:
 2. with those levels kept, the most kg;
 3. with that kg kept, the most perishable-weighted kg (short shelf life first);
 4. with that kept, the most variety (sum over products of min(share, 10%) per basket);
-5. with that kept, the least kg x km from farm to point, and big pieces in big baskets.
+5. with that kept, the least kg x km from farm to point, and big pieces in big baskets;
+6. whole pieces: each piece lot rounded per class (:mod:`.rounding`), then the kg lots
+   re-solved around those pieces (worst raised again, most kg, then spread over products),
+   so rounding costs small classes little.
+
+A stage cut by the time limit keeps the previous stage's answer and makes the status
+``feasible``; with every stage solved (``optimal``) the answer depends only on input and seed.
 """
 
 from __future__ import annotations
