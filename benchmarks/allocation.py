@@ -2,7 +2,11 @@
 
 Run from the repository root::
 
-    PYTHONPATH=$PWD python benchmarks/allocation.py [--sizes 500 20000 100000] [--seed 7]
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/allocation.py [--sizes 500 20000 100000] \
+        [--seed 7] [--time-limit 20]
+
+Peak RSS is the process's high-water mark right after the solve (it includes the generated
+week and any smaller size run before), so run one size alone for its own figure.
 
 For each generated week (supply at 80% of need) it prints the solver's wall time and peak RSS,
 its worst coverage against the LP-relaxation bound, its kg against the most kg that worst
@@ -299,6 +303,14 @@ def run(size: int, seed: int, time_limit: float) -> None:
           f"({base_kg_bound:,.1f}); violations {sum(base_bad.values())} {base_bad or ''}")
     for b in result.binding:
         print(f"binding   : {b.rule}: {b.message}")
+    checks = {
+        "worst >= 97% of bound": worst >= 0.97 * bound,
+        "kg >= 97% of bound": kg >= 0.97 * kg_bound,
+        "0 violations": not bad,
+        "wall <= 30 s": wall <= 30.0,
+        "peak RSS <= 2 GB": rss <= 2048,
+    }
+    print("targets   : " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in checks.items()))
 
 
 def main() -> None:

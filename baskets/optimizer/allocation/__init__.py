@@ -8,6 +8,7 @@ the class answer to households in whole pieces and grams.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,12 @@ def solve_allocation(
     built = build(problem, max_lp_variables=max_lp_variables)
     solution = solve_classes(built, time_limit=time_limit, seed=seed, explain=explain)
     baskets, allocated = split(built, solution)
+    if solution.alternative is not None:
+        first = _worst(built, baskets)
+        if first < solution.worst - SPLIT_TOLERANCE:
+            other = split(built, replace(solution, amounts=solution.alternative))
+            if _worst(built, other[0]) > first:
+                baskets, allocated = other
 
     unallocated = tuple(
         Item(lot.id, round(lot.quantity_kg - float(allocated[j]), 3))
@@ -123,6 +130,18 @@ def solve_allocation(
         bound_min_coverage=solution.worst,
         metrics=metrics,
     )
+
+
+# Below the LP's worst coverage by more than this after the split, the other LP answer is
+# split too and the better kept.
+SPLIT_TOLERANCE = 0.005
+
+
+def _worst(built: Any, baskets: tuple[Basket, ...]) -> float:
+    served = built.served & (built.needs > 0)
+    if not served.any():
+        return 0.0
+    return float(np.array([b.coverage for b in baskets])[served].min())
 
 
 def run_scenario(data: Any, *, time_limit: float, seed: int) -> dict[str, Any]:

@@ -18,37 +18,10 @@ import numpy.typing as npt
 
 from baskets.optimizer.allocation.build import BuiltProblem, FloatArray, IntArray
 from baskets.optimizer.allocation.model import Basket, Item
+from baskets.optimizer.allocation.rounding import round_class_pieces
 from baskets.optimizer.allocation.solve import ClassSolution
 
 GRAM = 1000.0
-
-
-def _round_class_pieces(built: BuiltProblem, solution: ClassSolution) -> list[FloatArray]:
-    """Turn each class's kg of a piece lot into whole pieces, never beyond the lot."""
-    amounts = [a.copy() for a in solution.amounts]
-    unit = built.unit_kg
-    holders: dict[int, list[tuple[int, int]]] = {}
-    for c, klass in enumerate(built.classes):
-        for pos, j in enumerate(klass.lots):
-            if unit[int(j)] > 0 and amounts[c][pos] > 0:
-                holders.setdefault(int(j), []).append((c, pos))
-    for j, spots in holders.items():
-        u = float(unit[j])
-        pieces_max = built.problem.lots[j].pieces or 0
-        exact = [amounts[c][pos] / u for c, pos in spots]
-        whole = [math.floor(v + 1e-9) for v in exact]
-        spare = pieces_max - sum(whole)
-        # Small classes first: one piece missing weighs most on few households.
-        order = sorted(range(len(spots)), key=lambda i: built.classes[spots[i][0]].need_kg)
-        for i in order:
-            if spare <= 0:
-                break
-            if exact[i] - whole[i] > 1e-9:
-                whole[i] += 1
-                spare -= 1
-        for (c, pos), w in zip(spots, whole, strict=True):
-            amounts[c][pos] = w * u
-    return amounts
 
 
 def _overlaps(
@@ -316,6 +289,7 @@ class _State:
         the households that got none), then overall (surplus handed back first from the
         categories no minimum share protects).
         """
+        carried: dict[int, float] = {}
         for k, col in self.category_col.items():
             select = {e for e, (j, _, _) in enumerate(self.kg_entries)
                       if self.lots[j].category == k}
@@ -329,7 +303,9 @@ class _State:
             leftover = {j: a for j, a in pool.items() if a > 1e-12}
             if leftover:
                 self._take(leftover, np.clip(self.ideal - self.got, 0.0, None))
-                self._return(pool)
+                for j, a in leftover.items():
+                    if a > 1e-12:
+                        carried[j] = carried.get(j, 0.0) + a
         free = {e for e, (j, _, _) in enumerate(self.kg_entries)
                 if self.lots[j].category not in self.share_rules}
         everyone = set(range(len(self.kg_entries)))
@@ -338,11 +314,64 @@ class _State:
         surplus = np.clip(self.got - self.ideal, 0.0, None)
         for j, a in self._give_back(surplus, everyone).items():
             pool[j] = pool.get(j, 0.0) + a
+        for j, a in carried.items():
+            pool[j] = pool.get(j, 0.0) + a
         self._take(pool, np.clip(self.ideal - self.got, 0.0, None))
+        # What no single lot could top up (each would break a share), a mix of the pool can.
+        self._take_mix(pool, np.clip(self.ideal - self.got, 0.0, None))
 
-    def _return(self, pool: dict[int, float]) -> None:
-        """Nothing to do: kg left in a pool simply stays unallocated."""
-        del pool
+    def _take_mix(self, pool: dict[int, float], want: FloatArray) -> None:
+        """Hand the pool out as a mix (each lot in proportion to what is left of it), most
+        short household first, as much as its shares allow; the rest stays unallocated."""
+        needy = np.flatnonzero(want > 1e-6)
+        if len(needy) == 0:
+            return
+        rel = (self.got[needy] - self.ideal[needy]) / np.maximum(self.needs[needy], 1e-12)
+        needy = needy[np.argsort(rel, kind="stable")]
+        lots_in = [j for j, a in pool.items() if a > 1e-9]
+        if not lots_in:
+            return
+        left = np.array([pool[j] for j in lots_in])
+        pcol = np.array([self.product_col[self.lots[j].product] for j in lots_in])
+        kcol = np.array([self.category_col[self.lots[j].category] for j in lots_in])
+        cap = self.policy.max_product_share
+        n_p, n_k = len(self.products), len(self.category_col)
+        given: dict[int, tuple[list[int], list[float]]] = {j: ([], []) for j in lots_in}
+        for i in needy.tolist():
+            total = float(left.sum())
+            if total <= 1e-9:
+                break
+            f = left / total
+            fp = np.bincount(pcol, weights=f, minlength=n_p)
+            fk = np.bincount(kcol, weights=f, minlength=n_k)
+            tol = float(self.tolerance[i])
+            g = float(self.got[i])
+            x = min(float(want[i]), total)
+            if cap < 1.0:
+                over = fp > cap + 1e-12
+                if over.any():
+                    room = (cap * g + tol - self.held[i, over]) / (fp[over] - cap)
+                    x = min(x, float(room.min()))
+            for rule, s in self.share_rules.items():
+                kr = self.category_col[rule]
+                if fk[kr] < s - 1e-12:
+                    x = min(x, (float(self.cat[i, kr]) + tol - s * g) / (s - fk[kr]))
+            if x <= 1e-6:
+                continue
+            take = f * x
+            left -= take
+            self.got[i] += x
+            self.held[i] += fp * x
+            self.cat[i] += fk * x
+            for j, t in zip(lots_in, take.tolist(), strict=True):
+                if t > 1e-12:
+                    given[j][0].append(i)
+                    given[j][1].append(t)
+        for j, (who, kg) in given.items():
+            if who:
+                self.kg_entries.append((j, np.array(who, dtype=np.int64), np.array(kg)))
+        for j, a in zip(lots_in, left.tolist(), strict=True):
+            pool[j] = a
 
 
 def _merge(
@@ -369,21 +398,37 @@ def _to_grams(
     n_lots = len(built.problem.lots)
     is_kg = pieces < 0
     grams = np.rint(kg * GRAM).astype(np.int64)
-    # Lots: a kg lot's total may exceed its grams after rounding up; take the excess back
-    # one gram at a time from its largest holders.
+    # Kilogram lots: largest remainders, so a lot split in thousands of slivers adds up to its
+    # own total (rounding each sliver alone can add hundreds of grams to a lot), never above
+    # the lot.
     limit = np.floor(built.usable_kg * GRAM + 1e-6).astype(np.int64)
+    rows = np.flatnonzero(is_kg)
+    if len(rows):
+        exact = kg[rows] * GRAM
+        floor = np.floor(exact + 1e-9).astype(np.int64)
+        lots_of = lot[rows]
+        total = np.bincount(lots_of, weights=exact, minlength=n_lots)
+        base = np.bincount(lots_of, weights=floor, minlength=n_lots).astype(np.int64)
+        extra = np.clip(np.minimum(np.rint(total).astype(np.int64), limit) - base, 0, None)
+        order = np.lexsort((rows, -(exact - floor), lots_of))
+        sorted_lots = lots_of[order]
+        first = np.searchsorted(sorted_lots, sorted_lots, side="left")
+        rank = np.arange(len(order)) - first
+        floor[order[rank < extra[sorted_lots]]] += 1
+        grams[rows] = floor
     totals = np.bincount(lot[is_kg], weights=grams[is_kg], minlength=n_lots).astype(np.int64)
     for j in np.flatnonzero(totals > limit):
-        rows = np.flatnonzero(is_kg & (lot == j))
-        _take_back(grams, rows, int(totals[j] - limit[j]))
+        over = np.flatnonzero(is_kg & (lot == j))
+        _take_back(grams, over, int(totals[j] - limit[j]))
     # Households: never above max_coverage.
     n_h = len(built.problem.households)
     caps = np.floor(built.needs * built.problem.policy.max_coverage * GRAM + 1e-6).astype(
         np.int64
     )
     per_h = np.bincount(h, weights=grams, minlength=n_h).astype(np.int64)
+    starts = np.searchsorted(h, np.arange(n_h + 1))  # rows are sorted by household
     for hh in np.flatnonzero(per_h > caps):
-        rows = np.flatnonzero(h == hh)
+        rows = np.arange(starts[hh], starts[hh + 1])
         excess = int(per_h[hh] - caps[hh])
         kg_rows = rows[is_kg[rows]]
         excess -= _take_back(grams, kg_rows, excess)
@@ -394,7 +439,49 @@ def _to_grams(
                 pieces[r] -= 1
                 grams[r] -= unit_g
                 excess -= unit_g
+    _keep_point_capacity(built, h, lot, grams, pieces)
+    _keep_shares(built, h, lot, grams, pieces)
     return grams
+
+
+def _keep_point_capacity(
+    built: BuiltProblem,
+    h: IntArray,
+    lot: IntArray,
+    grams: npt.NDArray[np.int64],
+    pieces: npt.NDArray[np.int64],
+) -> None:
+    """Never above a point's kg capacity: what rounding put over it is taken back from the
+    point's kg lots, each basket in proportion to its kg (so coverages stay level), then
+    whole pieces from the best-covered baskets."""
+    problem = built.problem
+    n_h = len(problem.households)
+    point_of_row = built.point_of_household[h]
+    for p, point in enumerate(problem.points):
+        if point.capacity_kg is None:
+            continue
+        rows = np.flatnonzero(point_of_row == p)
+        excess = int(grams[rows].sum()) - math.floor(point.capacity_kg * GRAM + 1e-6)
+        if excess <= 0:
+            continue
+        kg_rows = rows[pieces[rows] < 0]
+        held = grams[kg_rows].astype(np.float64)
+        if held.sum() > 0:
+            cut = np.minimum(np.ceil(held * min(1.0, excess / held.sum())).astype(np.int64),
+                             grams[kg_rows])
+            grams[kg_rows] -= cut
+            excess -= int(cut.sum())
+        if excess <= 0:
+            continue
+        per_h = np.bincount(h[rows], weights=grams[rows], minlength=n_h)
+        coverage = per_h / np.maximum(built.needs, 1e-12)
+        for r in sorted(rows[pieces[rows] > 0].tolist(),
+                        key=lambda r: (-coverage[h[r]], r)):
+            unit_g = int(round(built.unit_kg[lot[r]] * GRAM))
+            while excess > 0 and pieces[r] > 0:
+                pieces[r] -= 1
+                grams[r] -= unit_g
+                excess -= unit_g
 
 
 def _take_back(grams: npt.NDArray[np.int64], rows: IntArray, excess: int) -> int:
@@ -427,7 +514,7 @@ def split(
         Kilograms allocated per lot, in the problem's order.
     """
     problem = built.problem
-    amounts = _round_class_pieces(built, solution)
+    amounts = round_class_pieces(built, solution.amounts)
     entries = _Entries()
     for c in range(len(built.classes)):
         if amounts[c].sum() > 0:
@@ -446,19 +533,140 @@ def split(
     allocated = np.bincount(lot, weights=grams, minlength=len(problem.lots)) / GRAM
 
     lot_ids = [x.id for x in problem.lots]
-    starts = np.searchsorted(h, np.arange(len(problem.households) + 1))
+    starts = np.searchsorted(h, np.arange(len(problem.households) + 1)).tolist()
     baskets = []
-    kg_list = (grams / GRAM).tolist()
-    lot_list = lot.tolist()
-    pieces_list = pieces.tolist()
-    grams_per_h = np.bincount(h, weights=grams, minlength=len(problem.households))
-    for i, household in enumerate(problem.households):
-        a, b = int(starts[i]), int(starts[i + 1])
-        items = tuple(
-            Item(lot_ids[lot_list[r]], kg_list[r], pieces_list[r] if pieces_list[r] >= 0 else None)
-            for r in range(a, b)
-        )
-        total = float(grams_per_h[i]) / GRAM
-        need = float(built.needs[i])
-        baskets.append(Basket(household.id, items, total, need, total / need if need else 0.0))
+    # Built column-wise: a national week has millions of items.
+    all_items = list(map(Item._make, zip(
+        [lot_ids[j] for j in lot.tolist()],
+        (grams / GRAM).tolist(),
+        [n if n >= 0 else None for n in pieces.tolist()],
+        strict=True,
+    )))
+    grams_per_h = np.bincount(h, weights=grams, minlength=len(problem.households)) / GRAM
+    needs = built.needs.tolist()
+    for i, (household, total) in enumerate(zip(problem.households, grams_per_h.tolist(),
+                                               strict=True)):
+        need = needs[i]
+        baskets.append(Basket(household.id, tuple(all_items[starts[i]:starts[i + 1]]), total,
+                              need, total / need if need else 0.0))
     return tuple(baskets), allocated
+
+
+def _keep_shares(
+    built: BuiltProblem,
+    h: IntArray,
+    lot: IntArray,
+    grams: npt.NDArray[np.int64],
+    pieces: npt.NDArray[np.int64],
+) -> None:
+    """Last guard of the basket rules: a basket above the cap per product or below a minimum
+    category share (beyond a piece) gives back what breaks it (kg first, then pieces).
+
+    The split keeps the rules in almost every basket; this catches the few that whole pieces
+    left without a way to even out (a household with no piece of the only other product).
+    Rows are sorted by household (see :func:`_merge`).
+    """
+    problem = built.problem
+    policy = problem.policy
+    shares = {k: s for k, s in policy.min_category_share.items() if s > 0}
+    cap = policy.max_product_share
+    if (cap >= 1.0 and not shares) or len(h) == 0:
+        return
+    lots = problem.lots
+    products = sorted({x.product for x in lots})
+    categories = sorted({x.category for x in lots})
+    product_of = np.array([products.index(x.product) for x in lots], dtype=np.int64)
+    category_of = np.array([categories.index(x.category) for x in lots], dtype=np.int64)
+    unit_g = np.rint(built.unit_kg * GRAM).astype(np.int64)
+    n_h = len(problem.households)
+    starts = np.searchsorted(h, np.arange(n_h + 1))
+    rule_columns = [(categories.index(k), s, np.array(
+        [k not in x.excluded_categories for x in problem.households], dtype=bool))
+        for k, s in sorted(shares.items()) if k in categories]
+    for _ in range(3):
+        suspects = _share_suspects(h, lot, grams, pieces, product_of, category_of, unit_g,
+                                   len(products), len(categories), n_h, cap, rule_columns)
+        changed = False
+        for hh in suspects.tolist():
+            rows = np.arange(starts[hh], starts[hh + 1])
+            rules = {k: s for k, s, applies in rule_columns if applies[hh]}
+            changed |= _repair_basket(rows, grams, pieces, product_of[lot[rows]],
+                                      category_of[lot[rows]], unit_g[lot[rows]], cap, rules)
+        if not changed:
+            return
+
+
+def _share_suspects(
+    h: IntArray, lot: IntArray, grams: npt.NDArray[np.int64], pieces: npt.NDArray[np.int64],
+    product_of: IntArray, category_of: IntArray, unit_g: IntArray, n_products: int,
+    n_categories: int, n_h: int, cap: float,
+    rule_columns: list[tuple[int, float, npt.NDArray[np.bool_]]],
+) -> IntArray:
+    """Households whose basket breaks a share rule beyond the tolerance (vectorised)."""
+    total = np.bincount(h, weights=grams, minlength=n_h)
+    piece = np.zeros(n_h)
+    has = pieces > 0
+    np.maximum.at(piece, h[has], unit_g[lot[has]].astype(np.float64))
+    tol = _tolerance_g(piece)
+    bad = np.zeros(n_h, dtype=bool)
+    if cap < 1.0:
+        per = np.bincount(h * n_products + product_of[lot], weights=grams,
+                          minlength=n_h * n_products).reshape(n_h, n_products)
+        bad |= per.max(axis=1) > cap * total + tol
+    if rule_columns:
+        per = np.bincount(h * n_categories + category_of[lot], weights=grams,
+                          minlength=n_h * n_categories).reshape(n_h, n_categories)
+        for k, s, applies in rule_columns:
+            bad |= applies & (total > 0) & (per[:, k] < s * total - tol)
+    return np.flatnonzero(bad)
+
+
+def _tolerance_g(piece_g: FloatArray | float) -> FloatArray | float:
+    """Grams a share may be off: a little under the basket's largest piece."""
+    return np.maximum(0.0, 0.98 * np.asarray(piece_g) - 2.0)
+
+
+def _repair_basket(
+    rows: IntArray, grams: npt.NDArray[np.int64], pieces: npt.NDArray[np.int64],
+    product: IntArray, category: IntArray, unit_g: IntArray, cap: float,
+    rules: dict[int, float],
+) -> bool:
+    """Give back from one basket until its shares hold; return whether anything changed."""
+    changed = False
+    for _ in range(4 * len(rows) + 4):
+        g = grams[rows]
+        total = float(g.sum())
+        if total <= 0:
+            break
+        has = pieces[rows] > 0
+        tol = float(_tolerance_g(float(unit_g[has].max()) if has.any() else 0.0))
+        victim: IntArray | None = None
+        need = 0.0
+        if cap < 1.0:
+            per = np.bincount(product, weights=g)
+            p = int(np.argmax(per))
+            if per[p] > cap * total + tol:
+                need = (per[p] - cap * total - tol) / (1.0 - cap)
+                victim = np.flatnonzero((product == p) & (g > 0))
+        if victim is None:
+            for k, s in sorted(rules.items()):
+                part = float(g[category == k].sum())
+                if part < s * total - tol:
+                    need = total - (part + tol) / s
+                    victim = np.flatnonzero((category != k) & (g > 0))
+                    break
+        if victim is None or len(victim) == 0:
+            break
+        changed = True
+        left = math.ceil(need - 1e-9)
+        kg_rows = rows[victim[pieces[rows[victim]] < 0]]
+        left -= _take_back(grams, kg_rows, left)
+        if left > 0:
+            piece_rows = rows[victim[pieces[rows[victim]] > 0]]
+            # One piece at a time, the smallest first, then the rules are looked at again.
+            if len(piece_rows):
+                r = piece_rows[np.argsort(unit_g[victim[pieces[rows[victim]] > 0]],
+                                          kind="stable")[0]]
+                pieces[r] -= 1
+                grams[r] -= int(unit_g[np.flatnonzero(rows == r)[0]])
+    return changed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 STATUS_OPTIMAL = "optimal"
 STATUS_FEASIBLE = "feasible"
@@ -134,9 +135,11 @@ class AllocationProblem:
     households: tuple[Household, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """Kilograms of one lot (``pieces`` set for a lot sold by the piece)."""
+class Item(NamedTuple):
+    """Kilograms of one lot (``pieces`` set for a lot sold by the piece).
+
+    A named tuple rather than a dataclass: a national week has millions of them.
+    """
 
     lot: str
     kg: float
