@@ -215,6 +215,8 @@ def solve_routes(
         return result_to_data(result)
 
     _print_or_exit(run)
+
+
 @solve_app.command("matching")
 def solve_matching(
     scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],

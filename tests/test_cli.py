@@ -139,6 +139,8 @@ def test_solve_routes_bad_input_exits_2(tmp_path: Path) -> None:
     assert "v" in first.stderr
     assert "none.txt" in second.stderr
     assert "exactly one" in third.stderr
+
+
 MATCHING = Path(__file__).resolve().parents[1] / "fixtures" / "solver" / "matching_small.json"
 
 

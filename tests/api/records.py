@@ -184,6 +184,9 @@ def make_rounds(session: Session, world: World, ids: dict[str, uuid.UUID]
             session.add(stop)
             session.flush()
             made[f"{'stop' if kind == 'driven' else 'openstop'}_{side}"] = stop.id
+    return made
+
+
 def _engagements(session: Session, world: World, ids: dict[str, uuid.UUID]
                  ) -> dict[str, uuid.UUID]:
     """Per side: a stored matching run, a proposed and an accepted engagement, one hours entry."""

@@ -94,7 +94,7 @@ def test_no_personal_data_in_logs_of_an_import_and_a_demo_week(
     allocated = client.post(f"/api/v1/weeks/{week.id}/allocation",
                             json={"time_limit": 2, "seed": 1},
                             headers=_token(settings, coordinator))
-    assert allocated.status_code == 201, allocated.text
+    assert allocated.status_code == 202, allocated.text
     mine = session.scalars(select(AllocatedBasket).where(
         AllocatedBasket.week_id == week.id,
         AllocatedBasket.organisation_id == association.organisation_id)).all()

@@ -76,7 +76,7 @@ def plan(client: TestClient, world: World, week_id: uuid.UUID) -> dict:  # type:
     """Allocate then plan the week through the API."""
     allocated = client.post(f"/api/v1/weeks/{week_id}/allocation",
                             json={"time_limit": 3, "seed": 1}, headers=world.auth("coord1"))
-    assert allocated.status_code == 201, allocated.text
+    assert allocated.status_code == 202, allocated.text
     planned = client.post(f"/api/v1/weeks/{week_id}/rounds", json={"time_limit": 2, "seed": 1},
                           headers=world.auth("coord1"))
     assert planned.status_code == 201, planned.text
