@@ -75,6 +75,20 @@ def test_unknown_references_write_nothing(client: TestClient, world: World,
     assert count_households(session) == before
 
 
+def test_nul_character_is_refused_before_any_write(client: TestClient, world: World,
+                                                  session: Session) -> None:
+    """A NUL character (PostgreSQL cannot store it) is a 422 naming the field, not a 500."""
+    before = count_households(session)
+    response = client.post("/api/v1/households",
+                           json=household_body(world, reference="FV-\x00-1"),
+                           headers=world.auth("assoc1"))
+    assert response.status_code == 422, response.text
+    detail = response.json()["error"]["details"][0]
+    assert detail["field"].endswith("reference")
+    assert "nul" in detail["message"].lower()
+    assert count_households(session) == before
+
+
 def test_client_cannot_set_organisation_or_status(client: TestClient, world: World) -> None:
     """Unknown fields such as organisation_id are refused, in French, field by field."""
     response = client.post("/api/v1/households",

@@ -30,7 +30,9 @@ def planned_week(live_server: LiveServer) -> Iterator[None]:
     factory = make_session_factory(engine)
     with unit_of_work(factory) as session:
         week = session.scalars(select(Week).join(Organisation).where(
-            Organisation.name.like("%Aix-Marseille%"), Week.status == WeekStatus.draft)
+            Organisation.name.like("%Aix-Marseille%"),
+            # Another browser test may already have allocated it (the live demo is shared).
+            Week.status.in_([WeekStatus.draft, WeekStatus.allocated]))
             .order_by(Week.starts_on)).first()
         assert week is not None
         week_id, status = week.id, week.status
@@ -46,7 +48,8 @@ def planned_week(live_server: LiveServer) -> Iterator[None]:
     finally:
         with unit_of_work(factory) as session:
             session.execute(delete(RoundPlan).where(RoundPlan.week_id == week_id))
-            session.execute(delete(Allocation).where(Allocation.week_id == week_id))
+            if status == WeekStatus.draft:
+                session.execute(delete(Allocation).where(Allocation.week_id == week_id))
             session.get(Week, week_id).status = status  # type: ignore[union-attr]
         engine.dispose()
 
