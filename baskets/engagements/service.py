@@ -214,17 +214,25 @@ def _dates_reason(starts_on: date, ends_on: date) -> dict[str, str]:
                   f"({days} days in common)."}
 
 
+def check_matchable(session: Session, *, actor: Actor, today: date) -> None:
+    """403 unless a coordinator; 422 when the territory has no open project to match."""
+    actor.require(Role.coordinator)
+    territory_orgs = select(Organisation.id).where(
+        Organisation.territory_id == actor.territory_id)
+    if session.scalar(select(Project.id).where(Project.organisation_id.in_(territory_orgs))
+                      .where(Project.ends_on >= today).limit(1)) is None:
+        raise InvalidInput("Aucun projet ouvert dans le territoire.",
+                           "No open project in the territory.")
+
+
 def run_matching(
     session: Session, *, actor: Actor, time_limit: float, seed: int,
     today: date | None = None,
 ) -> MatchingRun:
     """Solve the territory's matching and store it; held engagements stay as they are."""
-    actor.require(Role.coordinator)
     today = today or date.today()
+    check_matchable(session, actor=actor, today=today)
     built = build_problem(session, actor, today)
-    if not built.projects:
-        raise InvalidInput("Aucun projet ouvert dans le territoire.",
-                           "No open project in the territory.")
     started = time.perf_counter()
     result = solver.match_projects(built.problem, time_limit=time_limit, seed=seed)
     wall = time.perf_counter() - started

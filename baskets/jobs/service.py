@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from baskets.common.scope import Actor, get_owned, owned
 from baskets.config import Settings
 from baskets.db import utcnow
-from baskets.errors import Conflict
+from baskets.errors import Conflict, Forbidden
 from baskets.jobs.executor import Executor, enqueue_after_commit
 from baskets.jobs.models import TERMINAL, Job, JobStatus
 from baskets.jobs.registry import get_task
@@ -43,6 +43,28 @@ def submit_part(session: Session, parent: Job, kind: str, params: dict[str, Any]
     session.flush()
     enqueue_after_commit(session, job.id)
     return job
+
+
+def job_actor(session: Session, job: Job) -> Actor:
+    """The person who asked for `job`, as services receive them (their role checked again:
+    someone whose account was disabled or demoted meanwhile cannot have it run)."""
+    from baskets.accounts.models import Organisation, User
+
+    user = session.get(User, job.requested_by) if job.requested_by else None
+    organisation = session.get(Organisation, job.organisation_id)
+    if user is None or organisation is None or user.organisation_id != organisation.id \
+            or not user.is_active:
+        raise Forbidden()
+    return Actor(user=user, organisation=organisation)
+
+
+def job_settings(session: Session) -> Settings:
+    """The settings the job runs with (the runner's, else the process's)."""
+    from baskets.config import get_settings
+    from baskets.jobs.runner import SETTINGS_KEY
+
+    settings: Settings | None = session.info.get(SETTINGS_KEY)
+    return settings or get_settings()
 
 
 def _queued_grace(session: Session) -> timedelta:

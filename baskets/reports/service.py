@@ -2,9 +2,9 @@
 
 Every figure is computed from the stored baskets (`AllocatedBasket.items`) and the week's
 lots, never from the solver's own metrics, so the report agrees with what was packed.
-Adding a section (km driven once rounds are stored, hours of skills sponsorship once hours
-are logged) is one function `(ReportContext) -> Section` put in place of its placeholder
-in `SECTIONS`; the JSON, the page, its charts and the XLSX document follow.
+Kilometres come from the stored rounds and sponsorship hours from the logged hours. Adding a
+section is one function `(ReportContext) -> Section` put in `SECTIONS`; the JSON, the page,
+its charts and the XLSX document follow.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Role
@@ -348,23 +348,116 @@ def paid_to_farmers(ctx: ReportContext) -> Section:
 
 
 def km_driven(ctx: ReportContext) -> Section:
-    """Placeholder until rounds are stored: replace by a builder reading the week's rounds."""
+    """Kilometres and hours of the week's planned rounds (cancelled ones left out), per round,
+    and the stops no vehicle could take."""
+    from baskets.rounds.models import Round, RoundPlan, RoundStatus, RoundStop, UnservedStop
+
+    plan = ctx.session.scalar(select(RoundPlan).where(RoundPlan.week_id == ctx.week.id))
+    if plan is None:
+        return Section(
+            key="km", fr="Kilomètres parcourus", en="Kilometres driven", available=False,
+            note_fr="Les tournées de la semaine ne sont pas encore planifiées.",
+            note_en="The week's rounds are not planned yet.")
+    rounds = list(ctx.session.scalars(
+        select(Round).where(Round.plan_id == plan.id, Round.status != RoundStatus.cancelled)
+        .order_by(Round.day, Round.number)))
+    unserved = list(ctx.session.scalars(
+        select(UnservedStop).where(UnservedStop.plan_id == plan.id)))
+    stops = dict(ctx.session.execute(
+        select(RoundStop.round_id, func.count()).where(RoundStop.round_id.in_(
+            [r.id for r in rounds])).group_by(RoundStop.round_id)).all())
+    rows = [{"round": f"{r.number} ({r.day})", "vehicle": r.vehicle_label,
+             "stops": int(stops.get(r.id, 0)), "km": _r(r.km, 1),
+             "hours": _r(r.duration_min / 60, 2), "kg": _r(r.kg_handled)} for r in rounds]
     return Section(
-        key="km", fr="Kilomètres parcourus", en="Kilometres driven", available=False,
-        note_fr="Les tournées ne sont pas encore enregistrées ; cette partie se remplira "
-                "avec elles.",
-        note_en="Rounds are not stored yet; this part fills in once they are.",
+        key="km", fr="Kilomètres parcourus", en="Kilometres driven",
+        figures=[Figure("km", "Kilomètres parcourus", "Kilometres driven",
+                        _r(sum(r.km for r in rounds), 1), "km"),
+                 Figure("rounds", "Tournées", "Rounds", len(rounds)),
+                 Figure("hours", "Heures de route et de service", "Hours on the road",
+                        _r(sum(r.duration_min for r in rounds) / 60, 1), "h"),
+                 Figure("with_driver", "Tournées avec chauffeur", "Rounds with a driver",
+                        sum(r.driver_id is not None for r in rounds)),
+                 Figure("unserved", "Étapes non desservies", "Stops not served",
+                        len(unserved)),
+                 Figure("unserved_kg", "Kilos non transportés", "Kilos not carried",
+                        _r(sum(u.kg for u in unserved)), "kg")],
+        columns=[Column("round", "Tournée (jour)", "Round (day)"),
+                 Column("vehicle", "Véhicule", "Vehicle"),
+                 Column("stops", "Étapes", "Stops"),
+                 Column("km", "Kilomètres", "Kilometres", "km"),
+                 Column("hours", "Durée", "Duration", "h"),
+                 Column("kg", "Kilos chargés et livrés", "Kilos handled", "kg")],
+        rows=rows, chart=Chart("round", "km"),
+        note_fr="Kilomètres et durées planifiés (distance à vol d'oiseau × facteur routier, "
+                "ou OSRM) ; une étape non desservie est comptée pour le point et le jour.",
+        note_en="Planned kilometres and durations (great-circle distance × road factor, or "
+                "OSRM); a stop not served counts once for its place and day.",
     )
 
 
 def sponsorship_hours(ctx: ReportContext) -> Section:
-    """Placeholder until hours are logged: replace by a builder reading the logged hours."""
+    """Hours given to the team's projects during the week (worked on one of its seven days),
+    by skills sponsorship (companies' offers) and by volunteers, per neighbourhood."""
+    from datetime import timedelta
+
+    from baskets.accounts.models import Organisation
+    from baskets.engagements.models import Engagement, HoursLog
+    from baskets.sponsorship.models import Project
+
+    last_day = ctx.week.starts_on + timedelta(days=6)
+    logged = ctx.session.execute(
+        select(HoursLog.hours, HoursLog.approved_at, Engagement.offer_id,
+               Engagement.provider_organisation_id, Project.neighbourhood_id)
+        .join(Engagement, Engagement.id == HoursLog.engagement_id)
+        .join(Project, Project.id == Engagement.project_id)
+        .where(Engagement.organisation_id == ctx.week.organisation_id,
+               HoursLog.worked_on >= ctx.week.starts_on, HoursLog.worked_on <= last_day)
+    ).all()
+    names = dict(ctx.session.execute(select(Neighbourhood.id, Neighbourhood.name).where(
+        Neighbourhood.id.in_({n for *_, n in logged}))).all())
+    costs = dict(ctx.session.execute(select(Organisation.id, Organisation.hourly_cost).where(
+        Organisation.id.in_({c for *_, c, _n in logged if c is not None}))).all())
+    per_hood: dict[uuid.UUID, dict[str, Any]] = {}
+    value = 0.0
+    for hours, approved_at, offer_id, company_id, hood_id in logged:
+        row = per_hood.setdefault(hood_id, {
+            "neighbourhood": names.get(hood_id, "?"), "sponsorship_hours": 0.0,
+            "volunteer_hours": 0.0, "pending_hours": 0.0})
+        if approved_at is None:
+            row["pending_hours"] += hours
+        elif offer_id is not None:
+            row["sponsorship_hours"] += hours
+            value += hours * float((costs.get(company_id) if company_id else None) or 0.0)
+        else:
+            row["volunteer_hours"] += hours
+    rows = sorted(({k: (_r(v) if isinstance(v, float) else v) for k, v in row.items()}
+                   for row in per_hood.values()), key=lambda row: str(row["neighbourhood"]))
+    total = sum(float(row["sponsorship_hours"]) for row in rows)
     return Section(
         key="sponsorship", fr="Heures de mécénat de compétences",
-        en="Hours of skills sponsorship", available=False,
-        note_fr="Les heures données ne sont pas encore saisies ; cette partie se remplira "
-                "avec elles.",
-        note_en="Hours given are not logged yet; this part fills in once they are.",
+        en="Hours of skills sponsorship", available=bool(logged),
+        figures=[Figure("sponsorship_hours", "Heures de mécénat approuvées",
+                        "Sponsorship hours approved", _r(total), "h"),
+                 Figure("volunteer_hours", "Heures de bénévoles approuvées",
+                        "Volunteer hours approved",
+                        _r(sum(float(row["volunteer_hours"]) for row in rows)), "h"),
+                 Figure("pending_hours", "Heures en attente d'approbation",
+                        "Hours awaiting approval",
+                        _r(sum(float(row["pending_hours"]) for row in rows)), "h"),
+                 Figure("value_eur", "Valeur du mécénat au coût horaire déclaré",
+                        "Sponsorship value at the declared hourly cost", _r(value), "€")],
+        columns=[Column("neighbourhood", "Quartier du projet", "Project's neighbourhood"),
+                 Column("sponsorship_hours", "Mécénat approuvé", "Sponsorship approved", "h"),
+                 Column("volunteer_hours", "Bénévoles approuvé", "Volunteers approved", "h"),
+                 Column("pending_hours", "En attente", "Awaiting approval", "h")],
+        rows=rows, chart=Chart("neighbourhood", "sponsorship_hours"),
+        note_fr="Heures saisies pour un jour de la semaine sur les engagements issus des "
+                "appariements de l'équipe ; approuvées par le projet, ou en attente."
+                if logged else "Aucune heure saisie pour un jour de cette semaine.",
+        note_en="Hours logged for a day of the week on the engagements of the team's "
+                "matchings; approved by the project, or awaiting approval."
+                if logged else "No hours logged for a day of this week.",
     )
 
 

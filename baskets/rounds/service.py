@@ -15,6 +15,7 @@ import math
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -296,29 +297,45 @@ def _vehicles(session: Session, week: Week, tz: ZoneInfo, days: set[date]
 # ---------------------------------------------------------------------------- planning
 
 
-def plan_week_rounds(session: Session, *, actor: Actor, week_id: uuid.UUID, time_limit: float,
-                     seed: int, options: PlanningOptions | None = None) -> RoundPlan:
-    """Plan and store the week's rounds from its allocation, replacing any previous plan."""
+def plannable_week(session: Session, *, actor: Actor, week_id: uuid.UUID) -> Week:
+    """The actor's week whose rounds may be (re-)planned: 403, 404 or 409 at once."""
     actor.require(Role.coordinator)
     week = get_owned(session, Week, week_id, actor, WEEK)
     if week.status in FROZEN:
         raise Conflict("Cette semaine est publiée : ses tournées sont figées.",
                        "This week is published: its rounds are frozen.")
+    return week
+
+
+def solve_days(data: dict[str, Any], *, time_limit: float, seed: int,
+               on_day: Callable[[int, str, int], None] | None = None
+               ) -> dict[str, routing.RoundsResult]:
+    """Solve each day of `data` (the limit shared between the days); `on_day(i, day, stops)`
+    is told before each day's solve."""
+    per_day = max(1.0, time_limit / max(1, len(data["days"])))
+    results = {}
+    for index, (day, problem) in enumerate(sorted(data["days"].items())):
+        if on_day is not None:
+            on_day(index, day, len(problem["stops"]))
+        results[day] = routing.solve_rounds(routing.problem_from_data(problem),
+                                            time_limit=per_day, seed=seed)
+    return results
+
+
+def plan_week_rounds(session: Session, *, actor: Actor, week_id: uuid.UUID, time_limit: float,
+                     seed: int, options: PlanningOptions | None = None) -> RoundPlan:
+    """Plan and store the week's rounds from its allocation, replacing any previous plan."""
+    week = plannable_week(session, actor=actor, week_id=week_id)
     options = options or PlanningOptions()
     data = build_week_problem(session, week, options)
     started = time.perf_counter()
-    per_day = max(1.0, time_limit / max(1, len(data["days"])))
-    results = {
-        day: routing.solve_rounds(routing.problem_from_data(problem), time_limit=per_day,
-                                  seed=seed)
-        for day, problem in data["days"].items()
-    }
+    results = solve_days(data, time_limit=time_limit, seed=seed)
     wall = time.perf_counter() - started
-    return _store(session, actor=actor, week=week, data=data, results=results,
-                  time_limit=time_limit, seed=seed, wall=wall, options=options)
+    return store_plan(session, actor=actor, week=week, data=data, results=results,
+                      time_limit=time_limit, seed=seed, wall=wall, options=options)
 
 
-def _store(session: Session, *, actor: Actor, week: Week, data: dict[str, Any],
+def store_plan(session: Session, *, actor: Actor, week: Week, data: dict[str, Any],
            results: dict[str, routing.RoundsResult], time_limit: float, seed: int, wall: float,
            options: PlanningOptions, keep: dict[tuple[str, str], Round] | None = None) -> RoundPlan:
     """Replace the week's plan by `results` (rounds in `keep` are updated in place)."""
@@ -516,24 +533,27 @@ def _previous_result(session: Session, plan: RoundPlan, day: str) -> routing.Rou
     return routing.RoundsResult(tuple(routes), (), 0.0, 0.0, 0.0, "previous")
 
 
+def replannable(session: Session, *, actor: Actor, week_id: uuid.UUID,
+                vehicle_ref: str) -> tuple[Week, RoundPlan]:
+    """The week and its plan, when `vehicle_ref` can be taken out of it (else 4xx at once)."""
+    week = plannable_week(session, actor=actor, week_id=week_id)
+    plan = session.scalar(select(RoundPlan).where(RoundPlan.week_id == week.id))
+    if plan is None:
+        raise NotFound("Plan de tournées", "Round plan")
+    if vehicle_ref not in plan.problem["vehicles"]:
+        raise InvalidInput("Ce véhicule ne fait pas partie du plan.",
+                           "This vehicle is not part of the plan.",
+                           [{"field": "vehicle", "message": "Véhicule inconnu."}])
+    return week, plan
+
+
 def replan_without_vehicle(session: Session, *, actor: Actor, week_id: uuid.UUID,
                            vehicle_ref: str, time_limit: float, seed: int,
                            options: PlanningOptions | None = None) -> RoundPlan:
     """Re-plan after a vehicle drops out; the other rounds keep their stops and order."""
-    actor.require(Role.coordinator)
-    week = get_owned(session, Week, week_id, actor, WEEK)
-    if week.status in FROZEN:
-        raise Conflict("Cette semaine est publiée : ses tournées sont figées.",
-                       "This week is published: its rounds are frozen.")
-    plan = session.scalar(select(RoundPlan).where(RoundPlan.week_id == week.id))
-    if plan is None:
-        raise NotFound("Plan de tournées", "Round plan")
+    week, plan = replannable(session, actor=actor, week_id=week_id, vehicle_ref=vehicle_ref)
     options = options or PlanningOptions()
     data = dict(plan.problem)
-    if vehicle_ref not in data["vehicles"]:
-        raise InvalidInput("Ce véhicule ne fait pas partie du plan.",
-                           "This vehicle is not part of the plan.",
-                           [{"field": "vehicle", "message": "Véhicule inconnu."}])
     started = time.perf_counter()
     results: dict[str, routing.RoundsResult] = {}
     days = {}
@@ -553,7 +573,7 @@ def replan_without_vehicle(session: Session, *, actor: Actor, week_id: uuid.UUID
     data = {**data, "days": days}
     keep = {_key(r.day, r.vehicle_ref): r for r in session.scalars(
         select(Round).where(Round.plan_id == plan.id, Round.status != RoundStatus.cancelled))}
-    return _store(session, actor=actor, week=week, data=data, results=results,
+    return store_plan(session, actor=actor, week=week, data=data, results=results,
                   time_limit=time_limit, seed=seed, wall=time.perf_counter() - started,
                   options=options, keep=keep)
 
@@ -793,12 +813,10 @@ def _driver_problem(session: Session, week: Week, rounds: list[Round],
                                   tuple(e for e in exclusions if e[0] in ids and e[1] in vol_ids))
 
 
-def assign_week_drivers(session: Session, *, actor: Actor, week_id: uuid.UUID,
-                        pins: list[tuple[uuid.UUID, uuid.UUID]], excludes:
-                        list[tuple[uuid.UUID, uuid.UUID]], time_limit: float, seed: int,
-                        options: PlanningOptions | None = None) -> dict[str, Any]:
-    """Assign volunteers to the week's rounds without driver (claimed rounds stay as they are),
-    with the coordinator's pins and exclusions; every match and every miss says why."""
+def staffable_rounds(session: Session, *, actor: Actor, week_id: uuid.UUID,
+                     round_ids: list[uuid.UUID]) -> tuple[Week, list[Round]]:
+    """The week's rounds still to drive, when there are some and `round_ids` are among them
+    (else 4xx at once)."""
     actor.require(Role.coordinator)
     week = get_owned(session, Week, week_id, actor, WEEK)
     rounds = list(session.scalars(select(Round).where(
@@ -808,9 +826,19 @@ def assign_week_drivers(session: Session, *, actor: Actor, week_id: uuid.UUID,
         raise InvalidInput("Aucune tournée à pourvoir : planifiez d'abord les tournées.",
                            "No round to staff: plan the rounds first.")
     known = {r.id for r in rounds}
-    for round_id, _v in [*pins, *excludes]:
-        if round_id not in known:
-            raise NotFound(*ROUND)
+    if any(round_id not in known for round_id in round_ids):
+        raise NotFound(*ROUND)
+    return week, rounds
+
+
+def assign_week_drivers(session: Session, *, actor: Actor, week_id: uuid.UUID,
+                        pins: list[tuple[uuid.UUID, uuid.UUID]], excludes:
+                        list[tuple[uuid.UUID, uuid.UUID]], time_limit: float, seed: int,
+                        options: PlanningOptions | None = None) -> dict[str, Any]:
+    """Assign volunteers to the week's rounds without driver (claimed rounds stay as they are),
+    with the coordinator's pins and exclusions; every match and every miss says why."""
+    week, rounds = staffable_rounds(session, actor=actor, week_id=week_id,
+                                    round_ids=[r for r, _v in [*pins, *excludes]])
     fixed = [(str(r.id), str(r.driver_id)) for r in rounds if r.driver_id is not None]
     problem = _driver_problem(session, week, rounds,
                               pins=(*fixed, *((str(a), str(b)) for a, b in pins)),

@@ -26,9 +26,15 @@ def scene(session: Session, world: World) -> dict[str, uuid.UUID]:
 
 
 def run(client: TestClient, world: World, **headers: str) -> dict[str, Any]:
-    response = client.post(f"{API}/matching/runs", json={"time_limit": 5, "seed": 1},
-                           headers={**world.auth("coord1"), **headers})
-    assert response.status_code == 201, response.text
+    """Start a matching run (202 and a job), the job has succeeded: the stored run."""
+    started = client.post(f"{API}/matching/runs", json={"time_limit": 5, "seed": 1},
+                          headers={**world.auth("coord1"), **headers})
+    assert started.status_code == 202, started.text
+    job = client.get(started.json()["url"], headers=world.auth("coord1")).json()
+    assert job["status"] == "succeeded", job
+    response = client.get(job["result"]["url"], headers={**world.auth("coord1"), **headers})
+    assert response.status_code == 200, response.text
+    assert len(response.json()["assignments"]) == job["result"]["assignments"]
     return response.json()  # type: ignore[no-any-return]
 
 
@@ -236,3 +242,64 @@ def test_run_without_projects_is_422(client: TestClient, world: World) -> None:
     response = call(client, world, "coord2", "POST", "/matching/runs", {"time_limit": 2})
     assert response.status_code == 422
     assert "Aucun projet" in response.json()["error"]["message"]
+
+
+def test_weekly_report_counts_the_weeks_sponsorship_hours(
+        client: TestClient, world: World, scene: dict[str, uuid.UUID], session: Session) -> None:
+    """The food team's weekly report holds the hours logged on its engagements for a day of
+    the week: approved sponsorship hours and their value, hours awaiting approval, per
+    neighbourhood; the figures match a sum over the database."""
+    from baskets.accounts.models import Organisation
+    from baskets.sponsorship.models import Project
+    from baskets.territory.models import Neighbourhood
+    from baskets.weeks.models import Week
+
+    result = run(client, world)
+    engagement = offer_engagement(result)
+    eid, owner = engagement["engagement_id"], owner_of(result, scene, engagement)
+    accept_both(client, world, eid, owner)
+    first = call(client, world, "company1", "POST", f"/engagements/{eid}/hours",
+                 {"worked_on": TODAY.isoformat(), "hours": 1})
+    assert first.status_code == 201, first.text
+    assert call(client, world, owner, "POST",
+                f"/engagements/{eid}/hours/{first.json()['id']}/approve").status_code == 200
+    second = call(client, world, "company1", "POST", f"/engagements/{eid}/hours",
+                  {"worked_on": TODAY.isoformat(), "hours": 1})
+    assert second.status_code == 201, second.text
+    monday = TODAY - timedelta(days=TODAY.weekday())
+    week = session.scalar(select(Week).where(Week.organisation_id == world.ids["team1"],
+                                             Week.starts_on == monday))
+    if week is None:
+        week = Week(organisation_id=world.ids["team1"], starts_on=monday)
+        session.add(week)
+        session.commit()
+    report = call(client, world, "coord1", "GET", f"/weeks/{week.id}/report").json()
+    section = next(s for s in report["sections"] if s["key"] == "sponsorship")
+    assert section["available"] is True
+    figures = {f["key"]: f["value"] for f in section["figures"]}
+
+    def summed(approved: bool) -> float:
+        return float(session.scalar(
+            select(func.coalesce(func.sum(HoursLog.hours), 0.0))
+            .join(Engagement, Engagement.id == HoursLog.engagement_id)
+            .where(Engagement.organisation_id == world.ids["team1"],
+                   Engagement.offer_id.is_not(None),
+                   HoursLog.worked_on >= monday,
+                   HoursLog.worked_on <= monday + timedelta(days=6),
+                   (HoursLog.approved_at.is_not(None) if approved
+                    else HoursLog.approved_at.is_(None)))) or 0.0)
+
+    assert figures["sponsorship_hours"] == pytest.approx(summed(True)) == 1
+    assert figures["pending_hours"] == pytest.approx(summed(False)) == 1
+    cost = session.scalar(select(Organisation.hourly_cost).where(
+        Organisation.id == world.ids["company1"]))
+    assert figures["value_eur"] == pytest.approx(1 * (cost or 0.0))
+    hood = session.scalar(select(Neighbourhood.name).join(
+        Project, Project.neighbourhood_id == Neighbourhood.id).where(
+        Project.id == uuid.UUID(engagement["project_id"])))
+    assert [(r["neighbourhood"], r["sponsorship_hours"], r["pending_hours"])
+            for r in section["rows"]] == [(hood, 1, 1)]
+    english = call(client, world, "coord1", "GET", f"/weeks/{week.id}/report",
+                   **{"Accept-Language": "en"}).json()
+    assert next(s for s in english["sections"] if s["key"] == "sponsorship")[
+        "title"] == "Hours of skills sponsorship"

@@ -99,7 +99,7 @@ def test_report_figures_match_the_stored_allocation(client: TestClient, session:
     assert _figure(sections["farmers"], "paid_eur") == pytest.approx(sum(paid.values()),
                                                                       abs=0.01)
     assert "kilos achetés" in sections["farmers"]["note"]
-    # Placeholders are there, marked unavailable, for the rounds and the sponsorship hours.
+    # No rounds planned and no hours logged yet: both parts say so, marked unavailable.
     assert not sections["km"]["available"]
     assert not sections["sponsorship"]["available"]
 

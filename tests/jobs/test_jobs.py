@@ -143,6 +143,79 @@ def test_a_refused_week_is_refused_at_once_and_enqueues_nothing(
             Job.organisation_id == programme.team_id)) == 0
 
 
+def _solve(client: TestClient, path: str, headers: dict[str, str],
+           body: dict[str, Any]) -> dict[str, Any]:
+    """POST a solve (202), follow its events to the end (progress never goes back): the job."""
+    response = client.post(f"/api/v1{path}", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    url = response.json()["url"]
+    events = _events(client, url, headers)
+    assert events[-1][0] == "end"
+    assert events[-1][1]["status"] == "succeeded", events[-1][1]
+    progress = [data["progress"] for _, data in events]
+    assert progress == sorted(progress)
+    job: dict[str, Any] = client.get(url, headers=headers).json()
+    return job
+
+
+def test_rounds_drivers_and_matching_run_as_jobs(
+    backend: Settings, factory: sessionmaker[Session],
+) -> None:
+    """Planning the rounds, assigning drivers and the matching run each go through a job on
+    either executor; each stores exactly one answer, which the job's result names."""
+    from datetime import date, timedelta
+
+    from baskets.accounts.models import Organisation
+    from baskets.engagements.models import MatchingRun
+    from baskets.rounds.models import Round, RoundPlan
+    from baskets.sponsorship.models import Project, ProjectNeed
+    from baskets.territory.models import DistributionPoint
+    from baskets.volunteers.models import Vehicle
+
+    with factory() as session:
+        programme = make_programme(session, households=24, lots=4)
+        point = session.scalars(select(DistributionPoint).join(
+            Organisation, Organisation.id == DistributionPoint.organisation_id).where(
+            Organisation.territory_id == programme.territories[0])).first()
+        assert point is not None
+        for each in session.scalars(select(DistributionPoint).where(
+                DistributionPoint.organisation_id == point.organisation_id)):
+            each.opening_hours = [{"weekday": 2, "opens": "10:00", "closes": "12:00"}]
+        # The programme's lots are picked up at night: a van on duty round the clock.
+        session.add_all([
+            Vehicle(organisation_id=programme.team_id, name="Fourgon", capacity_kg=2000,
+                    depot_lat=43.5, depot_lon=5.0, shift_start="00:00", shift_end="23:59",
+                    max_duration_min=1439),
+            Project(organisation_id=point.organisation_id,
+                    neighbourhood_id=point.neighbourhood_id, title="Jardin partagé",
+                    starts_on=date.today() - timedelta(days=3),
+                    ends_on=date.today() + timedelta(days=60), lat=point.lat, lon=point.lon,
+                    needs=[ProjectNeed(position=0, skill="gardening", min_level=1, hours=6)]),
+        ])
+        session.commit()
+    week = programme.weeks[0]
+    headers = _auth(backend, programme)
+    for client in _client(backend):
+        _solve(client, f"/weeks/{week}/allocation", headers, {"time_limit": 5, "seed": 1})
+        planned = _solve(client, f"/weeks/{week}/rounds", headers, {"time_limit": 2, "seed": 1})
+        stored = client.get(f"/api/v1/weeks/{week}/rounds", headers=headers).json()
+        assert planned["kind"] == "rounds"
+        assert planned["result"]["plan_id"] == stored["id"]
+        staffed = _solve(client, f"/weeks/{week}/drivers", headers, {"time_limit": 2})
+        assert staffed["result"]["week_id"] == str(week)
+        matched = _solve(client, "/matching/runs", headers, {"time_limit": 2, "seed": 1})
+        run = client.get(matched["result"]["url"], headers=headers).json()
+        assert run["uncovered"][0]["skill"] == "gardening"
+        assert run["uncovered"][0]["reasons"]
+    with factory() as session:
+        plans = session.scalars(select(RoundPlan).where(RoundPlan.week_id == week)).all()
+        assert len(plans) == 1
+        assert plans[0].metrics["rounds"] == session.scalar(
+            select(func.count()).select_from(Round).where(Round.plan_id == plans[0].id))
+        assert session.scalar(select(func.count()).select_from(MatchingRun).where(
+            MatchingRun.organisation_id == programme.team_id)) == 1
+
+
 def _allocations(session: Session, week: uuid.UUID) -> list[Allocation]:
     return list(session.scalars(select(Allocation).where(Allocation.week_id == week)))
 

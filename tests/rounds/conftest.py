@@ -72,12 +72,25 @@ def week(session: Session, world: World) -> uuid.UUID:
     return week.id
 
 
+def run_job(client: TestClient, world: World, path: str, body: dict,  # type: ignore[type-arg]
+            user: str = "coord1") -> dict:  # type: ignore[type-arg]
+    """POST a solve: 202 with the job's URL; the job (run once the request committed) has
+    succeeded; its stored result."""
+    started = client.post(f"/api/v1{path}", json=body, headers=world.auth(user))
+    assert started.status_code == 202, started.text
+    assert started.headers["Location"] == started.json()["url"]
+    job = client.get(started.json()["url"], headers=world.auth(user)).json()
+    assert job["status"] == "succeeded", job
+    return job["result"]  # type: ignore[no-any-return]
+
+
 def plan(client: TestClient, world: World, week_id: uuid.UUID) -> dict:  # type: ignore[type-arg]
-    """Allocate then plan the week through the API."""
+    """Allocate then plan the week through the API; the stored plan."""
     allocated = client.post(f"/api/v1/weeks/{week_id}/allocation",
                             json={"time_limit": 3, "seed": 1}, headers=world.auth("coord1"))
     assert allocated.status_code == 202, allocated.text
-    planned = client.post(f"/api/v1/weeks/{week_id}/rounds", json={"time_limit": 2, "seed": 1},
-                          headers=world.auth("coord1"))
-    assert planned.status_code == 201, planned.text
+    result = run_job(client, world, f"/weeks/{week_id}/rounds", {"time_limit": 2, "seed": 1})
+    planned = client.get(result["url"], headers=world.auth("coord1"))
+    assert planned.status_code == 200, planned.text
+    assert planned.json()["id"] == result["plan_id"]
     return planned.json()  # type: ignore[no-any-return]

@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baskets.allocation.models import AllocatedBasket
-from baskets.rounds.models import Round, RoundStatus
+from baskets.config import Settings
+from baskets.jobs.models import Job
+from baskets.rounds.models import Round, RoundPlan, RoundStatus
 from baskets.supply.models import Product, SupplyLot
 from baskets.volunteers.models import Vehicle, Volunteer
-from tests.rounds.conftest import plan
+from tests.rounds.conftest import plan, run_job
 from tests.world import World
 
 
@@ -79,9 +81,9 @@ def test_plan_again_replaces_and_get_reads_it(client: TestClient, world: World,
                                               session: Session, week: uuid.UUID) -> None:
     """Planning twice leaves one plan; GET answers what POST stored; English messages."""
     first = plan(client, world, week)
-    second = client.post(f"/api/v1/weeks/{week}/rounds", json={"time_limit": 1},
-                         headers=world.auth("coord1")).json()
-    assert first["id"] != second["id"]
+    second_plan = run_job(client, world, f"/weeks/{week}/rounds", {"time_limit": 1})
+    second = client.get(second_plan["url"], headers=world.auth("coord1")).json()
+    assert first["id"] != second["id"] == second_plan["plan_id"]
     read = client.get(f"/api/v1/weeks/{week}/rounds",
                       headers={**world.auth("coord1"), "Accept-Language": "en"}).json()
     assert read["id"] == second["id"]
@@ -92,11 +94,13 @@ def test_plan_again_replaces_and_get_reads_it(client: TestClient, world: World,
 
 def test_plan_without_allocation_is_refused(client: TestClient, world: World,
                                             week: uuid.UUID) -> None:
-    """Rounds start from the allocation: without one, 422 in French."""
+    """Rounds start from the allocation: without one, 422 in French at once, no job."""
     response = client.post(f"/api/v1/weeks/{week}/rounds", json={"time_limit": 1},
                            headers=world.auth("coord1"))
     assert response.status_code == 422
     assert "Allouez" in response.json()["error"]["message"]
+    listed = client.get("/api/v1/jobs?kind=rounds", headers=world.auth("coord1")).json()
+    assert listed["total"] == 0
 
 
 def _refs(round_: dict) -> list[str]:  # type: ignore[type-arg]
@@ -114,11 +118,10 @@ def test_replan_without_a_vehicle_keeps_the_other_rounds(
     assert van is not None
     ref = f"van:{van.id}"
     before = {r["id"]: _refs(r) for r in body["rounds"] if r["vehicle_ref"] != ref}
-    response = client.post(f"/api/v1/weeks/{week}/rounds/replan",
-                           json={"vehicle": ref, "time_limit": 2},
-                           headers=world.auth("coord1"))
-    assert response.status_code == 200, response.text
-    after = response.json()
+    replanned = run_job(client, world, f"/weeks/{week}/rounds/replan",
+                        {"vehicle": ref, "time_limit": 2})
+    assert replanned["vehicle"] == ref
+    after = client.get(replanned["url"], headers=world.auth("coord1")).json()
     assert all(r["vehicle_ref"] != ref for r in after["rounds"])
     for r in after["rounds"]:
         if r["id"] in before:
@@ -149,12 +152,9 @@ def test_drivers_assigned_with_reasons_and_replacements(
                             headers=world.auth("coord1")).json()
     assert [c["volunteer_id"] for c in candidates] == [str(volunteer.id)]
     assert candidates[0]["reasons"]
-    excluded = client.post(f"/api/v1/weeks/{week}/drivers",
-                           json={"excludes": [{"round_id": target,
-                                               "volunteer_id": str(volunteer.id)}],
-                                 "time_limit": 2}, headers=world.auth("coord1"))
-    assert excluded.status_code == 200, excluded.text
-    result = excluded.json()
+    result = run_job(client, world, f"/weeks/{week}/drivers",
+                     {"excludes": [{"round_id": target, "volunteer_id": str(volunteer.id)}],
+                      "time_limit": 2})
     assert target in {u["round_id"] for u in result["unassigned"]}
     assert all(u["reasons"] for u in result["unassigned"])
     assert target not in {a["round_id"] for a in result["assignments"]}
@@ -233,3 +233,72 @@ def test_point_closed_after_the_pickups_is_reported(client: TestClient, world: W
     assert sum(u["kg"] for u in closed) == pytest.approx(per_point[str(world.ids["point1b"])],
                                                          abs=0.1)
     assert all(u["message"] for u in closed)
+
+
+def test_plan_from_the_week_page_is_a_job(client: TestClient, world: World, settings: Settings,
+                                          session: Session, week: uuid.UUID) -> None:
+    """The week page's button starts the planning job and leads to its progress page, whose
+    link goes back to the week's rounds; the plan is stored. A week without allocation comes
+    back to the week page with the French reason, and no job."""
+    from tests.web.test_pages import csrf_of, login_as
+
+    login_as(client, settings, world, "coord1")
+    token = csrf_of(client, f"/weeks/{week}")
+    refused = client.post(f"/weeks/{week}/rounds", data={"csrf_token": token},
+                          follow_redirects=True)
+    assert "Allouez d&#39;abord la semaine" in refused.text or "Allouez d'abord" in refused.text
+    assert session.scalar(select(Job.id).where(Job.kind == "rounds")) is None
+    allocated = client.post(f"/api/v1/weeks/{week}/allocation", json={"time_limit": 3},
+                            headers=world.auth("coord1"))
+    assert allocated.status_code == 202
+    started = client.post(f"/weeks/{week}/rounds", data={"csrf_token": token},
+                          follow_redirects=False)
+    assert started.status_code == 303
+    job_url = started.headers["location"]
+    assert job_url.startswith("/jobs/")
+    shown = client.get(job_url)
+    assert "Planification des tournées" in shown.text
+    assert f'href="/weeks/{week}#tournees" data-job-done-link' in shown.text
+    assert client.get(f"{job_url}/progress").json()["status"] == "succeeded"
+    session.expire_all()
+    plan_row = session.scalar(select(RoundPlan).where(RoundPlan.week_id == week))
+    assert plan_row is not None
+    assert plan_row.metrics["rounds"] == len(session.scalars(
+        select(Round).where(Round.plan_id == plan_row.id)).all())
+
+
+def test_weekly_report_km_agree_with_the_stored_rounds(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """The report's kilometres, rounds, hours and stops not served are sums over the stored
+    rounds (cancelled ones left out); after a re-plan they follow."""
+    from sqlalchemy import func
+
+    from baskets.rounds.models import UnservedStop
+
+    def report_km() -> dict:  # type: ignore[type-arg]
+        body = client.get(f"/api/v1/weeks/{week}/report", headers=world.auth("coord1")).json()
+        return next(s for s in body["sections"] if s["key"] == "km")  # type: ignore[no-any-return]
+
+    assert report_km()["available"] is False
+    body = plan(client, world, week)
+    for attempt in ("planned", "replanned"):
+        session.expire_all()
+        section = report_km()
+        assert section["available"] is True, attempt
+        figures = {f["key"]: f["value"] for f in section["figures"]}
+        live = (Round.week_id == week, Round.status != RoundStatus.cancelled)
+        assert figures["km"] == pytest.approx(
+            session.scalar(select(func.sum(Round.km)).where(*live)), abs=0.05)
+        assert figures["rounds"] == session.scalar(
+            select(func.count()).select_from(Round).where(*live))
+        assert figures["hours"] == pytest.approx(
+            session.scalar(select(func.sum(Round.duration_min)).where(*live)) / 60, abs=0.05)
+        assert figures["unserved"] == session.scalar(
+            select(func.count()).select_from(UnservedStop).join(
+                RoundPlan, RoundPlan.id == UnservedStop.plan_id).where(RoundPlan.week_id == week))
+        assert sum(r["km"] for r in section["rows"]) == pytest.approx(figures["km"], abs=0.5)
+        van = next(r["vehicle_ref"] for r in body["rounds"]
+                   if r["vehicle_ref"].startswith("van:"))
+        if attempt == "planned":
+            run_job(client, world, f"/weeks/{week}/rounds/replan",
+                    {"vehicle": van, "time_limit": 1})

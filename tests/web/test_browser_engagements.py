@@ -64,7 +64,10 @@ def test_company_accepts_a_match_and_logs_hours(page: Any, live_server: LiveServ
     login(page, base, COORDINATOR)
     page.get_by_role("link", name="Appariement").click()
     page.get_by_role("button", name="Lancer l'appariement").click()
-    page.get_by_role("status").filter(has_text="Appariement terminé").wait_for(timeout=90_000)
+    # The run is a job: its page fills a progress bar until the job ends.
+    page.locator("[data-job-status]").filter(has_text="terminée").wait_for(timeout=90_000)
+    shot(page, tmp_path, "coordinator-matching-job")
+    page.get_by_role("link", name="Voir l'appariement").click()
     assert page.get_by_role("heading", name=re.compile("Besoins non couverts")).is_visible()
     shot(page, tmp_path, "coordinator-matching")
     _logout(page)

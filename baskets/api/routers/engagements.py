@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response
 
 from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
 from baskets.common.pagination import Page, paginate
-from baskets.engagements import service
+from baskets.engagements import service, tasks
 from baskets.engagements.schemas import (
     CompanyReportOut,
     EngagementOut,
@@ -19,20 +19,24 @@ from baskets.engagements.schemas import (
     MatchingRunOut,
 )
 from baskets.io import export
+from baskets.jobs import service as jobs
+from baskets.jobs.schemas import SubmittedOut
 
 router = APIRouter(tags=["matching and engagements"])
 
 
-@router.post("/matching/runs", response_model=MatchingRunOut, status_code=201,
-             summary="Apparier projets et heures / match projects with hours")
-def run_matching(actor: ActorDep, session: SessionDep, settings: SettingsDep, locale: LocaleDep,
+@router.post("/matching/runs", response_model=SubmittedOut, status_code=202,
+             summary="Apparier projets et heures (tâche) / start matching projects with hours")
+def run_matching(actor: ActorDep, session: SessionDep, settings: SettingsDep, response: Response,
                  options: MatchingRunIn = Body(default_factory=MatchingRunIn)) -> Any:
-    run = service.run_matching(
+    job = tasks.start_matching(
         session, actor=actor,
         time_limit=options.time_limit or settings.solver_time_limit_seconds,
         seed=settings.solver_seed if options.seed is None else options.seed,
     )
-    return service.run_out(run, locale)
+    url = f"/api/v1/jobs/{job.id}"
+    response.headers["Location"] = url
+    return {"job": jobs.job_out(job), "url": url}
 
 
 @router.get("/matching/runs/{run_id}", response_model=MatchingRunOut)

@@ -12,10 +12,11 @@ from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsD
 from baskets.api.routers.io import FormatQuery, _file
 from baskets.common.pagination import Page, paginate
 from baskets.io import export
-from baskets.rounds import service
+from baskets.jobs import service as jobs
+from baskets.jobs.schemas import SubmittedOut
+from baskets.rounds import service, tasks
 from baskets.rounds.schemas import (
     DriversIn,
-    DriversOut,
     PlanIn,
     PlanOut,
     ReplacementOut,
@@ -47,16 +48,21 @@ def _reasons(items: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
                                  for r in item["reasons"]]} for item in items]
 
 
-@router.post("/weeks/{week_id}/rounds", response_model=PlanOut, status_code=201,
-             summary="Planifier les tournées / plan the week's rounds")
+def _submitted(job: Any, response: Response) -> dict[str, Any]:
+    url = f"/api/v1/jobs/{job.id}"
+    response.headers["Location"] = url
+    return {"job": jobs.job_out(job), "url": url}
+
+
+@router.post("/weeks/{week_id}/rounds", response_model=SubmittedOut, status_code=202,
+             summary="Planifier les tournées (tâche) / start planning the week's rounds")
 def plan_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep, settings: SettingsDep,
-                locale: LocaleDep, options: PlanIn = Body(default_factory=PlanIn)) -> Any:
-    service.plan_week_rounds(
+                response: Response, options: PlanIn = Body(default_factory=PlanIn)) -> Any:
+    job = tasks.start_planning(
         session, actor=actor, week_id=week_id,
         time_limit=options.time_limit or settings.solver_time_limit_seconds,
-        seed=settings.solver_seed if options.seed is None else options.seed,
-        options=service.PlanningOptions.from_settings(settings))
-    return _plan(session, actor, week_id, locale)
+        seed=settings.solver_seed if options.seed is None else options.seed)
+    return _submitted(job, response)
 
 
 @router.get("/weeks/{week_id}/rounds", response_model=PlanOut)
@@ -65,16 +71,15 @@ def get_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
     return _plan(session, actor, week_id, locale)
 
 
-@router.post("/weeks/{week_id}/rounds/replan", response_model=PlanOut,
-             summary="Re-planifier sans un véhicule / re-plan without a vehicle")
+@router.post("/weeks/{week_id}/rounds/replan", response_model=SubmittedOut, status_code=202,
+             summary="Re-planifier sans un véhicule (tâche) / re-plan without a vehicle")
 def replan(week_id: uuid.UUID, data: ReplanIn, actor: ActorDep, session: SessionDep,
-           settings: SettingsDep, locale: LocaleDep) -> Any:
-    service.replan_without_vehicle(
+           settings: SettingsDep, response: Response) -> Any:
+    job = tasks.start_replan(
         session, actor=actor, week_id=week_id, vehicle_ref=data.vehicle,
         time_limit=data.time_limit or settings.solver_time_limit_seconds,
-        seed=settings.solver_seed if data.seed is None else data.seed,
-        options=service.PlanningOptions.from_settings(settings))
-    return _plan(session, actor, week_id, locale)
+        seed=settings.solver_seed if data.seed is None else data.seed)
+    return _submitted(job, response)
 
 
 @router.get("/weeks/{week_id}/exports/rounds", response_class=Response)
@@ -86,20 +91,18 @@ def export_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
     return _file(export.render(table, fmt), table.name, fmt)
 
 
-@router.post("/weeks/{week_id}/drivers", response_model=DriversOut,
-             summary="Affecter des chauffeurs / assign drivers to the rounds")
+@router.post("/weeks/{week_id}/drivers", response_model=SubmittedOut, status_code=202,
+             summary="Affecter des chauffeurs (tâche) / start assigning drivers to the rounds")
 def assign_drivers(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
-                   settings: SettingsDep, locale: LocaleDep,
+                   settings: SettingsDep, response: Response,
                    data: DriversIn = Body(default_factory=DriversIn)) -> Any:
-    result = service.assign_week_drivers(
+    job = tasks.start_drivers(
         session, actor=actor, week_id=week_id,
         pins=[(p.round_id, p.volunteer_id) for p in data.pins],
         excludes=[(p.round_id, p.volunteer_id) for p in data.excludes],
         time_limit=data.time_limit or min(settings.solver_time_limit_seconds, 30.0),
-        seed=settings.solver_seed if data.seed is None else data.seed,
-        options=service.PlanningOptions.from_settings(settings))
-    return {**result, "assignments": _reasons(result["assignments"], locale),
-            "unassigned": _reasons(result["unassigned"], locale)}
+        seed=settings.solver_seed if data.seed is None else data.seed)
+    return _submitted(job, response)
 
 
 @router.get("/rounds/open", response_model=Page[RoundOut])

@@ -35,7 +35,25 @@ JOB_STATUS_NAMES = {
     JobStatus.timed_out: N_("limite de temps atteinte"),
     JobStatus.cancelled: N_("annulée"),
 }
-KIND_NAMES = {"allocation": N_("Allocation de la semaine")}
+KIND_NAMES = {
+    "allocation": N_("Allocation de la semaine"),
+    "rounds": N_("Planification des tournées"),
+    "rounds.replan": N_("Re-planification des tournées"),
+    "rounds.drivers": N_("Affectation des chauffeurs"),
+    "engagements.matching": N_("Appariement des projets"),
+}
+
+
+def done_link(job: Job) -> tuple[str, str] | None:
+    """Where the job's answer is shown, and the link's words."""
+    week_id = job.params.get("week_id")
+    if job.kind.startswith("rounds") and week_id:
+        return f"/weeks/{week_id}#tournees", N_("Voir les tournées")
+    if job.kind.startswith("engagements"):
+        return "/matching", N_("Voir l'appariement")
+    if week_id:
+        return f"/weeks/{week_id}", N_("Retour à la semaine")
+    return None
 
 
 @router.post("/weeks/{week_id}/allocation")
@@ -74,7 +92,7 @@ def job_page(request: Request, job_id: uuid.UUID, actor: PageActorDep,
     job = jobs.get_job(session, actor=actor, job_id=job_id)
     return render(request, "coordinator/job.html", {
         "job": job, "status_names": JOB_STATUS_NAMES, "kind_names": KIND_NAMES,
-        "done": job.status in TERMINAL, "week_id": job.params.get("week_id"),
+        "done": job.status in TERMINAL, "done_link": done_link(job),
     })
 
 

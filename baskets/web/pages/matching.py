@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from baskets.accounts.models import Role
 from baskets.api.deps import SessionDep, SettingsDep
 from baskets.common.scope import Actor
-from baskets.engagements import service
+from baskets.engagements import service, tasks
 from baskets.engagements.models import Decision, EngagementStatus
 from baskets.engagements.schemas import HoursIn
 from baskets.errors import Conflict, DomainError, InvalidInput
@@ -203,11 +203,12 @@ def matching_page(request: Request, actor: PageActorDep, session: SessionDep) ->
 @router.post("/matching")
 def run_matching(request: Request, form: FormDep, actor: PageActorDep, session: SessionDep,
                  settings: SettingsDep) -> Response:
-    """Run the matching for the territory (accepted engagements stay as they are)."""
+    """Start the territory's matching as a job (accepted engagements stay as they are), then
+    show its progress."""
     actor.require(Role.coordinator)
     t = translator_for(request)
     try:
-        run = service.run_matching(session, actor=actor,
+        job = tasks.start_matching(session, actor=actor,
                                    time_limit=settings.solver_time_limit_seconds,
                                    seed=settings.solver_seed)
     except InvalidInput as exc:
@@ -216,9 +217,4 @@ def run_matching(request: Request, form: FormDep, actor: PageActorDep, session: 
         return render(request, "coordinator/matching.html", {
             "run": _run_view(last, t.locale), "form_error": exc.message(t.locale)},
             status_code=422)
-    response = redirect("/matching")
-    flash(request, response, t.gettext(
-        "Appariement terminé : %(n)s propositions, %(covered)s h couvertes sur %(needed)s h.",
-        n=len(run.assignments), covered=t.number(run.hours_covered),
-        needed=t.number(run.hours_needed)))
-    return response
+    return redirect(f"/jobs/{job.id}")

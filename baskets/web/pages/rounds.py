@@ -14,7 +14,7 @@ from baskets.api.deps import SessionDep
 from baskets.common.scope import Actor
 from baskets.config import Settings
 from baskets.errors import DomainError, NotFound
-from baskets.rounds import service
+from baskets.rounds import service, tasks
 from baskets.rounds.models import Round, StopKind
 from baskets.web.core import (
     FormDep,
@@ -72,14 +72,13 @@ def week_rounds_context(session: Session, actor: Actor, week_id: uuid.UUID) -> d
 @router.post("/weeks/{week_id}/rounds")
 def plan_rounds(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
                 session: SessionDep) -> Response:
-    """Plan the week's rounds now (with the product's time limit), then back to the week."""
+    """Start planning the week's rounds as a job, then show its progress."""
     settings: Settings = request.app.state.settings
     t = translator_for(request)
     try:
-        plan = service.plan_week_rounds(
+        job = tasks.start_planning(
             session, actor=actor, week_id=week_id,
-            time_limit=settings.solver_time_limit_seconds, seed=settings.solver_seed,
-            options=service.PlanningOptions.from_settings(settings))
+            time_limit=settings.solver_time_limit_seconds, seed=settings.solver_seed)
     except NotFound:
         raise
     except DomainError as exc:
@@ -87,10 +86,7 @@ def plan_rounds(request: Request, week_id: uuid.UUID, form: FormDep, actor: Page
         response = redirect(f"/weeks/{week_id}#tournees")
         flash(request, response, exc.message(t.locale))
         return response
-    response = redirect(f"/weeks/{week_id}#tournees")
-    flash(request, response, t.gettext("%(n)s tournées planifiées.",
-                                       n=plan.metrics.get("rounds", 0)))
-    return response
+    return redirect(f"/jobs/{job.id}")
 
 
 @router.get("/weeks/{week_id}/rounds/export")
