@@ -58,12 +58,14 @@ def build_problem(session: Session, week: Week) -> solver.AllocationProblem:
             .order_by(DistributionPoint.id)
         )
     ]
+    shortfall = last_week_shortfall(session, week) if policy.get("carry_over") else {}
     households = [
         solver.Household(
             id=str(h.id), point=str(h.distribution_point_id), adults=h.adults,
             children=h.children, infants=h.infants,
             excluded_products=frozenset(str(p) for p in h.excluded_products),
             excluded_categories=frozenset(str(c) for c in h.excluded_categories),
+            carry_over=shortfall.get(h.id, 0.0),
         )
         for h in active_households(session, territory_orgs, week)
     ]
@@ -76,6 +78,23 @@ def build_problem(session: Session, week: Week) -> solver.AllocationProblem:
         ),
         points=tuple(points), lots=tuple(lots), households=tuple(households),
     )
+
+
+def last_week_shortfall(session: Session, week: Week) -> dict[uuid.UUID, float]:
+    """Each household's shortfall in the team's latest allocated week before `week`: 1 minus
+    its coverage, between 0 and 1 (a household without a basket that week carries nothing)."""
+    previous = session.scalar(
+        select(Week.id).join(Allocation, Allocation.week_id == Week.id)
+        .where(Week.organisation_id == week.organisation_id, Week.starts_on < week.starts_on)
+        .order_by(Week.starts_on.desc()).limit(1))
+    if previous is None:
+        return {}
+    return {
+        household_id: round(min(1.0, max(0.0, 1.0 - coverage)), 4)
+        for household_id, coverage in session.execute(
+            select(AllocatedBasket.household_id, AllocatedBasket.coverage)
+            .where(AllocatedBasket.week_id == previous))
+    }
 
 
 def active_households(session: Session, organisations: Any, week: Week) -> list[Household]:

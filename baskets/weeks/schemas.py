@@ -22,6 +22,9 @@ class Policy(InModel):
         default_factory=lambda: {Category.vegetable: 0.4}
     )
     max_product_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # Last allocated week's shortfall raises a household's target this week (up to
+    # max_coverage), so the same households are not short twice in a row.
+    carry_over: bool = False
 
     @model_validator(mode="after")
     def _shares_possible(self) -> Self:

@@ -190,3 +190,45 @@ def test_binding_rules_in_the_asked_language(client: TestClient, world: World,
         assert fr["rule"] == en["rule"]
         if fr["message"]:
             assert fr["message"] != en["message"]
+
+
+def test_carry_over_raises_last_weeks_short_households(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """With the policy's carry_over, a household short last week (coverage 60 %) targets 1.4
+    this week (capped by max_coverage) and, in a short week, gets more than the others;
+    without it, nobody carries anything."""
+    from baskets.allocation import service
+    from baskets.weeks.schemas import Policy
+
+    allocate(client, world, week)
+    first = session.scalars(select(Household).where(Household.reference == "W-0")).one()
+    short = session.scalars(select(AllocatedBasket).where(
+        AllocatedBasket.week_id == week, AllocatedBasket.household_id == first.id)).one()
+    short.coverage = 0.6  # last week, this household was 40 % short
+    current = session.get(Week, week)
+    assert current is not None
+    later = Week(organisation_id=world.ids["team1"],
+                 starts_on=current.starts_on + timedelta(days=7),
+                 policy=Policy(carry_over=True).model_dump(mode="json"))
+    session.add(later)
+    session.flush()
+    for lot in session.scalars(select(SupplyLot).where(SupplyLot.week_id == week)):
+        if lot.product_id != world.ids["eggs"]:  # 16 kg of vegetables for about 31 kg needed
+            session.add(SupplyLot(
+                organisation_id=lot.organisation_id, week_id=later.id, farmer_id=lot.farmer_id,
+                product_id=lot.product_id, quantity_kg=8.0, harvest_date=later.starts_on,
+                pickup_start=lot.pickup_start + timedelta(days=7),
+                pickup_end=lot.pickup_end + timedelta(days=7), price_per_kg=2.0))
+    session.commit()
+    problem = service.build_problem(session, later)
+    carried = {h.id: h.carry_over for h in problem.households}
+    assert carried[str(first.id)] == pytest.approx(0.4)
+    assert all(c == 0.0 for h, c in carried.items() if h != str(first.id))
+    body = allocate(client, world, later.id)
+    assert body["solver_status"] in ("optimal", "feasible")
+    coverage = {b.household_id: b.coverage for b in session.scalars(
+        select(AllocatedBasket).where(AllocatedBasket.week_id == later.id))}
+    assert coverage[first.id] > max(c for h, c in coverage.items() if h != first.id) + 0.05
+    later.policy = Policy(carry_over=False).model_dump(mode="json")
+    session.flush()
+    assert all(h.carry_over == 0.0 for h in service.build_problem(session, later).households)

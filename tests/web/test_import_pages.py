@@ -130,3 +130,48 @@ def test_lots_import_page_and_templates(client: TestClient, settings: Settings, 
     assert_french_error(client.get("/households/import"), 403)
     login_as(client, settings, world, "coord2")
     assert_french_error(client.get(f"/weeks/{week.id}/import"), 404)
+
+
+def test_volunteers_page_previews_then_imports(client: TestClient, settings: Settings,
+                                               world: World, session: Session) -> None:
+    """The food team's volunteers upload: a bad row is listed (row, column) and nothing is
+    written; a clean file previews, then the commit button creates the volunteers; the page
+    and its template are the coordinators' only."""
+    from baskets.volunteers.models import Volunteer
+    from tests.io.test_import_lots_volunteers import VOL_HEADERS, _vol_rows
+
+    def volunteers() -> int:
+        return session.scalar(select(func.count()).select_from(Volunteer).where(
+            Volunteer.organisation_id == world.ids["team1"])) or 0
+
+    before = volunteers()
+    login_as(client, settings, world, "coord1")
+    assert "/volunteers/import" in client.get("/").text
+    page = client.get("/volunteers/import")
+    assert page.status_code == 200
+    assert "Importer des bénévoles" in page.text
+    assert "Disponibilités" in page.text  # the columns' help
+    rows = _vol_rows()
+    rows[1][5] = "voiture"  # a car without capacity
+    bad = _send(client, "/volunteers/import", csv_bytes(VOL_HEADERS, rows), "benevoles.csv")
+    assert bad.status_code == 422
+    assert "Capacité (kg)" in bad.text.split('class="problems"', 1)[1]
+    assert volunteers() == before
+    preview = _send(client, "/volunteers/import", csv_bytes(VOL_HEADERS, _vol_rows()),
+                    "benevoles.csv")
+    assert preview.status_code == 200, preview.text[-2000:]
+    assert 'data-figure="created">2<' in preview.text
+    assert volunteers() == before
+    content = re.search(r'name="content" value="([^"]+)"', preview.text)
+    assert content is not None
+    done = client.post("/volunteers/import", data={
+        "csrf_token": csrf_of(client), "action": "commit", "content": content.group(1),
+        "filename": "benevoles.csv"}, follow_redirects=True)
+    assert "Import terminé : 2 créé(s)" in done.text
+    assert volunteers() == before + 2
+    template = client.get("/volunteers/import/template?format=xlsx")
+    assert template.status_code == 200
+    assert load_workbook(io.BytesIO(template.content)).sheetnames
+    login_as(client, settings, world, "assoc1")
+    assert_french_error(client.get("/volunteers/import"), 403)
+    assert_french_error(client.get("/volunteers/import/template"), 403)

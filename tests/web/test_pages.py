@@ -32,6 +32,7 @@ PAGES = [
     "/", "/account", "/weeks", "/weeks/{week}", "/weeks/{week}/supply", "/farmers",
     "/weeks/{week}/report", "/weeks/{week}/report.xlsx", "/weeks/{week}/import",
     "/lots/import/template", "/households/import", "/households/import/template",
+    "/volunteers/import", "/volunteers/import/template",
     "/households", "/households?archived=true", "/households/new", "/households/{household}",
     "/points", "/points/{point}", "/profile", "/offers", "/offers/new", "/offers/{offer}",
     "/jobs", "/jobs/{job}", "/jobs/{job}/progress",

@@ -1,4 +1,5 @@
-"""Spreadsheet uploads in the site: households (associations) and supply lots (food team).
+"""Spreadsheet uploads in the site: households (associations), supply lots and volunteers
+(food team).
 
 Sending a file first checks it (a dry run): the page lists every problem by row, column and
 message, or what would be created and updated, with a button to import it for real. The
@@ -44,7 +45,7 @@ from baskets.weeks import service as weeks
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PREVIEW_KEEP_BYTES = 2_000_000
-KIND_NAMES = {"households": "foyers", "lots": "lots"}
+KIND_NAMES = {"households": "foyers", "lots": "lots", "volunteers": "bénévoles"}
 
 
 async def checked_upload(request: Request) -> FormData:
@@ -203,3 +204,34 @@ def lots_template(actor: PageActorDep, format: str = "xlsx") -> Response:  # noq
     """The supply lots template (XLSX with a help sheet, or CSV)."""
     actor.require(Role.coordinator)
     return _template("lots", format)
+
+
+# ---------------------------------------------------------------- food team: volunteers
+
+
+def _volunteers_context() -> dict[str, Any]:
+    return _context("volunteers", "/volunteers/import", "/volunteers/import/template",
+                    back="/")
+
+
+@router.get("/volunteers/import")
+def volunteers_import_page(request: Request, actor: PageActorDep) -> Response:
+    """Send the team's volunteers file (availability, vehicle, skills)."""
+    actor.require(Role.coordinator)
+    return render(request, "imports/upload.html", _volunteers_context())
+
+
+@router.post("/volunteers/import")
+async def volunteers_import(request: Request, form: UploadDep, actor: PageActorDep,
+                            session: SessionDep) -> Response:
+    """Check (preview) or import (commit) a volunteers file."""
+    actor.require(Role.coordinator)
+    return await _handle(request, session, actor, form, "volunteers", _volunteers_context(),
+                         "/")
+
+
+@router.get("/volunteers/import/template")
+def volunteers_template(actor: PageActorDep, format: str = "xlsx") -> Response:  # noqa: A002
+    """The volunteers template (XLSX with a help sheet, or CSV)."""
+    actor.require(Role.coordinator)
+    return _template("volunteers", format)
