@@ -307,6 +307,20 @@ def plannable_week(session: Session, *, actor: Actor, week_id: uuid.UUID) -> Wee
     return week
 
 
+def ensure_nothing_driven(session: Session, week: Week) -> None:
+    """409 once a stop of the week is done or reported: re-planning the whole week would
+    undo what drivers already did (re-plan without a vehicle instead)."""
+    started = session.scalar(
+        select(RoundStop.id).join(Round, Round.id == RoundStop.round_id)
+        .where(Round.week_id == week.id, Round.status != RoundStatus.cancelled,
+               RoundStop.status != StopStatus.pending).limit(1))
+    if started is not None:
+        raise Conflict("Des étapes de cette semaine sont déjà faites ou signalées : "
+                       "re-planifiez seulement sans un véhicule.",
+                       "Stops of this week are already done or reported: only re-plan "
+                       "without a vehicle.")
+
+
 def solve_days(data: dict[str, Any], *, time_limit: float, seed: int,
                on_day: Callable[[int, str, int], None] | None = None
                ) -> dict[str, routing.RoundsResult]:
@@ -341,10 +355,17 @@ def store_plan(session: Session, *, actor: Actor, week: Week, data: dict[str, An
     """Replace the week's plan by `results` (rounds in `keep` are updated in place)."""
     tz = ZoneInfo(options.timezone)
     old = session.scalar(select(RoundPlan).where(RoundPlan.week_id == week.id))
+    # A whole re-plan keeps each claim whose vehicle still drives that day (see below).
+    claims: dict[tuple[str, str], tuple[uuid.UUID, datetime | None]] = {}
     if keep is None and old is not None:
+        ensure_nothing_driven(session, week)
+        claims = {(r.day, r.vehicle_ref): (r.driver_id, r.claimed_at) for r in session.scalars(
+            select(Round).where(Round.plan_id == old.id, Round.driver_id.is_not(None),
+                                Round.status == RoundStatus.claimed)) if r.driver_id}
         session.delete(old)
         session.flush()
         old = None
+    kept_claims = 0
     plan = old or RoundPlan(organisation_id=week.organisation_id, week_id=week.id)
     plan.requested_by = actor.user.id
     plan.time_limit = time_limit
@@ -368,6 +389,7 @@ def store_plan(session: Session, *, actor: Actor, week: Week, data: dict[str, An
     number = max((r.number for r in (keep or {}).values() if r.day not in results), default=0)
     statuses = set()
     used: set[uuid.UUID] = set()
+    driving: dict[str, set[uuid.UUID]] = {}  # day -> drivers already on a round that day
     for day_iso, result in sorted(results.items()):
         day = date.fromisoformat(day_iso)
         statuses.add(result.status)
@@ -377,6 +399,12 @@ def store_plan(session: Session, *, actor: Actor, week: Week, data: dict[str, An
             existing = (keep or {}).get(_key(day_iso, route.vehicle_id))
             rnd = existing or Round(plan_id=plan.id, organisation_id=week.organisation_id,
                                     week_id=week.id, status=RoundStatus.open)
+            claim = claims.pop(_key(day_iso, route.vehicle_id), None)
+            if claim is not None and claim[0] not in driving.get(day_iso, set()):
+                rnd.driver_id, rnd.claimed_at = claim
+                rnd.status = RoundStatus.claimed
+                driving.setdefault(day_iso, set()).add(claim[0])
+                kept_claims += 1
             problem_vehicle = next(v for v in data["days"][day_iso]["vehicles"]
                                    if v["id"] == route.vehicle_id)
             rnd.number = number
@@ -415,6 +443,9 @@ def store_plan(session: Session, *, actor: Actor, week: Week, data: dict[str, An
             session.execute(delete(RoundStop).where(RoundStop.round_id == rnd.id))
     session.flush()
     plan.metrics = _metrics(session, plan)
+    if keep is None:
+        plan.metrics = {**plan.metrics, "claims_kept": kept_claims,
+                        "claims_dropped": len(claims)}
     plan.solver_status = "all_served" if not plan.metrics["unserved"] else "partial"
     if week.status is WeekStatus.allocated:
         week.status = WeekStatus.planned

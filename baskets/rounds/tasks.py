@@ -32,6 +32,7 @@ def start_planning(session: Session, *, actor: Actor, week_id: uuid.UUID, time_l
     """Check the week and its allocation now (403/404/409/422 at once), then submit the
     planning job."""
     week = service.plannable_week(session, actor=actor, week_id=week_id)
+    service.ensure_nothing_driven(session, week)
     if session.scalar(select(Allocation.id).where(Allocation.week_id == week.id)) is None:
         raise InvalidInput("Allouez d'abord la semaine : les tournées partent de l'allocation.",
                            "Allocate the week first: rounds start from the allocation.")

@@ -302,3 +302,35 @@ def test_weekly_report_km_agree_with_the_stored_rounds(
         if attempt == "planned":
             run_job(client, world, f"/weeks/{week}/rounds/replan",
                     {"vehicle": van, "time_limit": 1})
+
+
+def test_whole_replan_keeps_claims_and_refuses_once_driving_started(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """Planning the week again keeps a volunteer's claim on the round of the same vehicle and
+    day; once a stop is done, planning the whole week again is refused at once (409)."""
+    body = plan(client, world, week)
+    target = next(r for r in body["rounds"] if r["vehicle_ref"].startswith("van:"))
+    claimed = client.post(f"/api/v1/rounds/{target['id']}/claim",
+                          headers=world.auth("volunteer1"))
+    assert claimed.status_code == 200, claimed.text
+    again = run_job(client, world, f"/weeks/{week}/rounds", {"time_limit": 1, "seed": 2})
+    assert again["metrics"]["claims_kept"] == 1
+    assert again["metrics"]["claims_dropped"] == 0
+    session.expire_all()
+    volunteer = session.scalar(select(Volunteer).where(
+        Volunteer.user_id == world.ids["user_volunteer1"]))
+    assert volunteer is not None
+    driven = session.scalars(select(Round).where(Round.week_id == week,
+                                                 Round.driver_id == volunteer.id)).all()
+    assert [(r.day, r.vehicle_ref, r.status) for r in driven] == [
+        (target["day"], target["vehicle_ref"], RoundStatus.claimed)]
+    mine = client.get("/api/v1/rounds/mine", headers=world.auth("volunteer1")).json()
+    stop = client.get(f"/api/v1/rounds/{mine[0]['id']}/sheet",
+                      headers=world.auth("volunteer1")).json()["stops"][0]
+    done = client.post(f"/api/v1/rounds/{mine[0]['id']}/stops/{stop['id']}/done", json={},
+                       headers=world.auth("volunteer1"))
+    assert done.status_code == 200, done.text
+    refused = client.post(f"/api/v1/weeks/{week}/rounds", json={"time_limit": 1},
+                          headers=world.auth("coord1"))
+    assert refused.status_code == 409
+    assert "sans un véhicule" in refused.json()["error"]["message"]
