@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     jobs_reconcile_every_seconds: float = Field(
         default=30.0, gt=0, description="Period of `baskets jobs reconcile --loop`."
     )
+    jobs_inprocess_reconcile: bool = Field(
+        default=True,
+        description="Without a broker, the app re-enqueues jobs whose lease expired (a "
+        "restart mid-job) at start, then every BASKETS_JOBS_RECONCILE_EVERY_SECONDS.",
+    )
     timezone: str = Field(
         default="Europe/Paris",
         description="Local time zone of dates and times read from or written to spreadsheets.",

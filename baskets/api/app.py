@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -29,7 +30,7 @@ from baskets.api.routers import volunteers as volunteers_router
 from baskets.config import Settings, check_production_ready, get_settings
 from baskets.db import make_engine, make_session_factory
 from baskets.i18n import negotiate_locale
-from baskets.jobs.executor import make_executor
+from baskets.jobs.executor import InProcessExecutor, ReconcileLoop, make_executor
 from baskets.web.routes import router as web_router
 
 API_PREFIX = "/api/v1"
@@ -55,7 +56,23 @@ def create_app(
     settings = settings or get_settings()
     check_production_ready(settings)
     logging.basicConfig(level=settings.log_level)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Without a broker the app is its own worker: it takes back jobs a restart left
+        # behind, and stops its pool on the way out (running jobs end or are taken back).
+        executor = app.state.job_executor
+        keeper = None
+        if (isinstance(executor, InProcessExecutor) and not executor.inline
+                and settings.jobs_inprocess_reconcile):
+            keeper = ReconcileLoop(app.state.session_factory, executor, settings).start()
+        yield
+        if keeper is not None:
+            keeper.stop()
+        if isinstance(executor, InProcessExecutor):
+            executor.shutdown(wait=False)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="baskets",
         version="0.1.0",
         description=DESCRIPTION,

@@ -88,6 +88,38 @@ class InProcessExecutor:
             pool.shutdown(wait=wait)
 
 
+class ReconcileLoop:
+    """The embedded default's reconciler: a daemon thread of the app that re-enqueues jobs
+    whose lease expired (the app stopped mid-job) at start, then every `every` seconds."""
+
+    def __init__(self, factory: sessionmaker[Session], executor: InProcessExecutor,
+                 settings: Settings) -> None:
+        self.factory, self.executor, self.settings = factory, executor, settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="baskets-reconcile",
+                                        daemon=True)
+
+    def _run(self) -> None:
+        from baskets.jobs.service import reconcile
+
+        while not self._stop.is_set():
+            try:
+                ids = reconcile(self.factory, self.executor, self.settings)
+                if ids:
+                    log.info("re-enqueued %d job(s) whose lease expired", len(ids))
+            except Exception as exc:  # noqa: BLE001 - try again next period
+                log.warning("reconcile failed (%s)", type(exc).__name__)
+            self._stop.wait(self.settings.jobs_reconcile_every_seconds)
+
+    def start(self) -> ReconcileLoop:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 class CeleryExecutor:
     """Sends job ids to the Celery queue; several at once go as one group."""
 

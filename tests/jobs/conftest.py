@@ -91,6 +91,9 @@ def job_settings(database_url: str, broker_url: str | None, **overrides: Any) ->
         "jobs_soft_time_limit_seconds": 20.0, "jobs_hard_time_limit_seconds": 30.0,
         "jobs_visibility_timeout_seconds": 40, "jobs_lease_grace_seconds": 1.0,
         "jobs_max_attempts": 3, "jobs_inprocess_workers": 2,
+        # The shared database holds other tests' expired jobs: only the test of the
+        # embedded reconciler turns it on.
+        "jobs_inprocess_reconcile": False,
     }
     values.update(overrides)
     return Settings(**values)
