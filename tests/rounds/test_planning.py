@@ -259,12 +259,30 @@ def test_plan_from_the_week_page_is_a_job(client: TestClient, world: World, sett
     shown = client.get(job_url)
     assert "Planification des tournées" in shown.text
     assert f'href="/weeks/{week}#tournees" data-job-done-link' in shown.text
-    assert client.get(f"{job_url}/progress").json()["status"] == "succeeded"
+    state = client.get(f"{job_url}/progress").json()
+    assert state["status"] == "succeeded"
     session.expire_all()
     plan_row = session.scalar(select(RoundPlan).where(RoundPlan.week_id == week))
     assert plan_row is not None
     assert plan_row.metrics["rounds"] == len(session.scalars(
         select(Round).where(Round.plan_id == plan_row.id)).all())
+    # The job's answer in a line: the figures of the stored plan.
+    expected = (f"{plan_row.metrics['rounds']} tournées, {round(plan_row.metrics['km'])} km, "
+                f"{plan_row.metrics['unserved']} étapes non desservies.")
+    assert state["summary"] == expected
+    assert expected in client.get(job_url).text
+    # Then the drivers: a job too, with its own line.
+    page = client.get(f"/weeks/{week}")
+    assert 'action="/weeks/' + str(week) + '/drivers"' in page.text
+    staffed = client.post(f"/weeks/{week}/drivers", data={"csrf_token": token},
+                          follow_redirects=False)
+    assert staffed.status_code == 303
+    drivers_state = client.get(f"{staffed.headers['location']}/progress").json()
+    assert drivers_state["status"] == "succeeded"
+    assigned = len(session.scalars(select(Round).where(
+        Round.plan_id == plan_row.id, Round.driver_id.is_not(None))).all())
+    assert drivers_state["summary"].startswith(
+        f"{assigned} tournées confiées à un chauffeur bénévole")
 
 
 def test_weekly_report_km_agree_with_the_stored_rounds(

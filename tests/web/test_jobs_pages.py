@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from babel.numbers import format_decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,11 +45,18 @@ def test_run_allocation_from_the_week_page(client: TestClient, settings: Setting
     assert state["status"] == "succeeded"
     assert state["done"] is True
     assert state["progress"] == 100
+    assert "foyers, couverture minimale" in state["summary"]
+    client.cookies.set("baskets_lang", "en")
+    english = client.get(f"{job_url}/progress").json()
+    assert "households, worst coverage" in english["summary"]
+    client.cookies.delete("baskets_lang")
     listed = client.get("/jobs")
     assert job_url in listed.text
     stored = session.scalar(select(Allocation).where(Allocation.week_id == week))
     assert stored is not None
     assert str(stored.job_id) == job_url.rsplit("/", 1)[1]
+    kg = format_decimal(stored.metrics["kg_allocated"], format="#,##0", locale="fr_FR")
+    assert state["summary"].endswith(f", {kg} kg alloués.")
 
 
 def test_another_teams_job_page_is_a_404(client: TestClient, settings: Settings, world: World,

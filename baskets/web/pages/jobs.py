@@ -23,7 +23,7 @@ from baskets.web.core import (
     render,
     translator_for,
 )
-from baskets.web.i18n import N_
+from baskets.web.i18n import N_, Translator
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -53,6 +53,38 @@ def done_link(job: Job) -> tuple[str, str] | None:
         return "/matching", N_("Voir l'appariement")
     if week_id:
         return f"/weeks/{week_id}", N_("Retour à la semaine")
+    return None
+
+
+def job_summary(job: Job, t: Translator) -> str | None:
+    """A finished job's answer in one line of the reader's language (None before)."""
+    result = job.result or {}
+    if job.status not in (JobStatus.succeeded, JobStatus.timed_out) or not result:
+        return None
+    metrics: dict[str, Any] = result.get("metrics") or {}
+    if job.kind == "allocation":
+        worst = t.number(100 * float(metrics.get("min_coverage", 0))) + " %"
+        return t.gettext(
+            "%(households)s foyers, couverture minimale %(worst)s, %(kg)s kg alloués.",
+            households=t.number(metrics.get("households", 0)), worst=worst,
+            kg=t.number(float(metrics.get("kg_allocated", 0))))
+    if job.kind in ("rounds", "rounds.replan"):
+        return t.gettext(
+            "%(rounds)s tournées, %(km)s km, %(unserved)s étapes non desservies.",
+            rounds=t.number(metrics.get("rounds", 0)),
+            km=t.number(float(metrics.get("km", 0))),
+            unserved=t.number(metrics.get("unserved", 0)))
+    if job.kind == "rounds.drivers":
+        return t.gettext(
+            "%(assigned)s tournées confiées à un chauffeur bénévole, %(left)s sans chauffeur.",
+            assigned=t.number(len(result.get("assignments") or [])),
+            left=t.number(len(result.get("unassigned") or [])))
+    if job.kind == "engagements.matching":
+        return t.gettext(
+            "%(n)s propositions, %(covered)s h couvertes sur %(needed)s h demandées.",
+            n=t.number(int(result.get("assignments", 0))),
+            covered=t.number(float(result.get("hours_covered", 0)), 1),
+            needed=t.number(float(result.get("hours_needed", 0)), 1))
     return None
 
 
@@ -91,6 +123,7 @@ def job_page(request: Request, job_id: uuid.UUID, actor: PageActorDep,
     actor.require(Role.coordinator)
     job = jobs.get_job(session, actor=actor, job_id=job_id)
     return render(request, "coordinator/job.html", {
+        "summary": job_summary(job, translator_for(request)),
         "job": job, "status_names": JOB_STATUS_NAMES, "kind_names": KIND_NAMES,
         "done": job.status in TERMINAL, "done_link": done_link(job),
     })
@@ -103,10 +136,12 @@ def job_progress(request: Request, job_id: uuid.UUID, actor: PageActorDep,
     actor.require(Role.coordinator)
     job = jobs.get_job(session, actor=actor, job_id=job_id)
     t = translator_for(request)
-    return JSONResponse(_progress(job, t.gettext(JOB_STATUS_NAMES[job.status])))
+    return JSONResponse(_progress(job, t.gettext(JOB_STATUS_NAMES[job.status]),
+                                  job_summary(job, t)))
 
 
-def _progress(job: Job, status_name: str) -> dict[str, Any]:
+def _progress(job: Job, status_name: str, summary: str | None) -> dict[str, Any]:
     return {"status": job.status.value, "status_name": status_name, "progress": job.progress,
+            "summary": summary,
             # Job messages are written in French by the workers.
             "message": job.message, "error": job.error, "done": job.status in TERMINAL}

@@ -89,6 +89,27 @@ def plan_rounds(request: Request, week_id: uuid.UUID, form: FormDep, actor: Page
     return redirect(f"/jobs/{job.id}")
 
 
+@router.post("/weeks/{week_id}/drivers")
+def assign_drivers(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+                   session: SessionDep) -> Response:
+    """Start assigning volunteer drivers to the rounds still without one (claims stay), as
+    a job, then show its progress."""
+    settings: Settings = request.app.state.settings
+    t = translator_for(request)
+    try:
+        job = tasks.start_drivers(
+            session, actor=actor, week_id=week_id, pins=[], excludes=[],
+            time_limit=min(settings.solver_time_limit_seconds, 30.0), seed=settings.solver_seed)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        session.rollback()
+        response = redirect(f"/weeks/{week_id}#tournees")
+        flash(request, response, exc.message(t.locale))
+        return response
+    return redirect(f"/jobs/{job.id}")
+
+
 @router.get("/weeks/{week_id}/rounds/export")
 def export_rounds(request: Request, week_id: uuid.UUID, actor: PageActorDep,
                   session: SessionDep, format: str = "csv") -> Response:

@@ -7,12 +7,20 @@
   var status = box.querySelector("[data-job-status]");
   var message = box.querySelector("[data-job-message]");
   var error = box.querySelector("[data-job-error]");
+  var summary = box.querySelector("[data-job-summary]");
   function show(state) {
     bar.value = state.progress;
     bar.textContent = state.progress + " %";
     status.textContent = state.status_name;
     message.textContent = state.message;
     if (state.error) { error.textContent = state.error; error.hidden = false; }
+    if (state.summary && summary) {
+      summary.textContent = "";
+      var strong = document.createElement("strong");
+      strong.textContent = state.summary;
+      summary.appendChild(strong);
+      summary.hidden = false;
+    }
     if (state.done) {
       var link = document.querySelector("[data-job-done-link]");
       if (link) { link.classList.add("primary"); link.focus(); }
