@@ -51,8 +51,8 @@ def run_week(session: Session, *, time_limit: float, seed: int,
         yield (
             f"{actor.organisation.name} — tournées : {r['rounds']} tournées, "
             f"{float(r['km']):.0f} km, {r['unserved']} étapes non desservies "
-            f"({float(r['unserved_kg']):.0f} kg), {len(staffed['assignments'])} chauffeurs "
-            f"bénévoles affectés sur {r['rounds']}, en {plan.wall_seconds:.1f} s"
+            f"({float(r['unserved_kg']):.0f} kg), chauffeur bénévole affecté à "
+            f"{len(staffed['assignments'])} sur {r['rounds']}, en {plan.wall_seconds:.1f} s"
         )
     yield from _matching(session, time_limit=time_limit, seed=seed)
 

@@ -336,6 +336,41 @@ def test_same_seed_same_answer_and_time_limit_is_explicit() -> None:
         solve_allocation(parse_problem(data))  # type: ignore[call-arg]
 
 
+def _many_classes(households: int, seed: int = 5) -> AllocationProblem:
+    """Households over 40 points, most excluding one to three of 8 products: many classes,
+    so the max-min LP takes longer than a tenth of a second (about 0.3 s for 600 here)."""
+    import random
+
+    rng = random.Random(seed)
+    products = [("carrot", "vegetable"), ("leek", "vegetable"), ("squash", "vegetable"),
+                ("salad", "vegetable"), ("apple", "fruit"), ("pear", "fruit"),
+                ("lentil", "legume"), ("egg", "egg")]
+    points = [Point(f"P{i}", 43.0 + 0.01 * i, 5.0 + 0.01 * i) for i in range(40)]
+    hh = [household(f"H{i}", f"P{i % 40}", rng.randint(1, 3), rng.randint(0, 4),
+                    products=tuple(p for p, _ in rng.sample(products, rng.randint(1, 3)))
+                    if rng.random() < 0.8 else ())
+          for i in range(households)]
+    need = 4.0 * sum(consumption_units(h.adults, h.children) for h in hh)
+    # Supply at 70 % of the need, so the worst coverage is decided by the max-min stage.
+    lots = [lot(f"L{j}", *products[j % 8], kg=0.7 * need / 40 * rng.uniform(0.5, 1.5),
+                lat=43.5, lon=5.2) for j in range(40)]
+    return problem_of(policy(4.0, 1.25, {"vegetable": 0.3}, 0.5), lots, hh, points)
+
+
+def test_a_limit_too_short_for_the_max_min_stage_still_gives_its_answer() -> None:
+    """A time limit that cuts the first (max-min) LP short does not hand out empty baskets:
+    that stage is finished whatever the limit, so the worst coverage is the same as with a
+    long limit, the status says feasible, and every rule holds."""
+    problem = _many_classes(600)
+    short = solve_allocation(problem, time_limit=0.05, seed=1)
+    long = solve_allocation(problem, time_limit=30.0, seed=1)
+    assert short.status == "feasible"
+    assert float(short.metrics["min_coverage"]) > 0.5
+    assert float(short.metrics["min_coverage"]) == pytest.approx(
+        float(long.metrics["min_coverage"]), abs=2e-3)
+    assert not check(problem, short.baskets).found
+
+
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("change", "message"),

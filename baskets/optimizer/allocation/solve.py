@@ -38,6 +38,9 @@ from baskets.optimizer.allocation.model import (
 # Relative slack when a stage's optimum becomes a constraint of the next: keeps the next LP
 # feasible despite floating point, at a cost far below a gram per household.
 STAGE_SLACK = 1e-7
+# Time the max-min stage may take past the limit when the limit cut it short (a job's hard
+# time limit still stops a worker that would run longer).
+FIRST_STAGE_SECONDS = 600.0
 DUAL_TOLERANCE = 1e-9
 MAX_FILL_ROUNDS = 5
 # A basket reaches full variety with ten products of at least 10% each.
@@ -627,6 +630,12 @@ def solve_classes(
     status = STATUS_OPTIMAL
 
     code, worst = _max_t(model, deadline)
+    if code != pywraplp.Solver.OPTIMAL:
+        # The max-min stage is the answer's floor: cut short, it hands out next to nothing.
+        # Empty baskets are always feasible, so GLOP stops short only for time: finish this
+        # stage whatever the limit; the later stages then find the time spent.
+        code, worst = _max_t(model, time.monotonic() + FIRST_STAGE_SECONDS)
+        status = STATUS_FEASIBLE
     if not _ok(code):
         return ClassSolution(
             tuple(np.zeros(len(k.lots)) for k in classes), np.zeros(n), 0.0,

@@ -4,6 +4,7 @@ coordinator plans the week's rounds from the week page."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +15,7 @@ from baskets.api.deps import SessionDep
 from baskets.common.scope import Actor
 from baskets.config import Settings
 from baskets.errors import DomainError, NotFound
+from baskets.jobs.models import Job
 from baskets.rounds import service, tasks
 from baskets.rounds.models import Round, StopKind
 from baskets.web.core import (
@@ -69,24 +71,30 @@ def week_rounds_context(session: Session, actor: Actor, week_id: uuid.UUID) -> d
             "round_status_names": STATUS_NAMES}
 
 
-@router.post("/weeks/{week_id}/rounds")
-def plan_rounds(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
-                session: SessionDep) -> Response:
-    """Start planning the week's rounds as a job, then show its progress."""
+def _job_page(request: Request, session: Session, week_id: uuid.UUID,
+              start: Callable[[Settings], Job]) -> Response:
+    """Start a job of the week's rounds and show its progress; a refusal (409, 422) goes
+    back to the week's rounds with its French message."""
     settings: Settings = request.app.state.settings
-    t = translator_for(request)
     try:
-        job = tasks.start_planning(
-            session, actor=actor, week_id=week_id,
-            time_limit=settings.solver_time_limit_seconds, seed=settings.solver_seed)
+        job = start(settings)
     except NotFound:
         raise
     except DomainError as exc:
         session.rollback()
         response = redirect(f"/weeks/{week_id}#tournees")
-        flash(request, response, exc.message(t.locale))
+        flash(request, response, exc.message(translator_for(request).locale))
         return response
     return redirect(f"/jobs/{job.id}")
+
+
+@router.post("/weeks/{week_id}/rounds")
+def plan_rounds(request: Request, week_id: uuid.UUID, form: FormDep, actor: PageActorDep,
+                session: SessionDep) -> Response:
+    """Start planning the week's rounds as a job, then show its progress."""
+    return _job_page(request, session, week_id, lambda settings: tasks.start_planning(
+        session, actor=actor, week_id=week_id,
+        time_limit=settings.solver_time_limit_seconds, seed=settings.solver_seed))
 
 
 @router.post("/weeks/{week_id}/drivers")
@@ -94,20 +102,9 @@ def assign_drivers(request: Request, week_id: uuid.UUID, form: FormDep, actor: P
                    session: SessionDep) -> Response:
     """Start assigning volunteer drivers to the rounds still without one (claims stay), as
     a job, then show its progress."""
-    settings: Settings = request.app.state.settings
-    t = translator_for(request)
-    try:
-        job = tasks.start_drivers(
-            session, actor=actor, week_id=week_id, pins=[], excludes=[],
-            time_limit=min(settings.solver_time_limit_seconds, 30.0), seed=settings.solver_seed)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        session.rollback()
-        response = redirect(f"/weeks/{week_id}#tournees")
-        flash(request, response, exc.message(t.locale))
-        return response
-    return redirect(f"/jobs/{job.id}")
+    return _job_page(request, session, week_id, lambda settings: tasks.start_drivers(
+        session, actor=actor, week_id=week_id, pins=[], excludes=[],
+        time_limit=min(settings.solver_time_limit_seconds, 30.0), seed=settings.solver_seed))
 
 
 @router.get("/weeks/{week_id}/rounds/export")
