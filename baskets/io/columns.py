@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, Literal
@@ -244,6 +244,11 @@ class Column:
     example: str
     help_fr: str
     header_en: str
+    help_en: str = ""  # filled from HELP_EN below, so the table above stays readable
+
+    def help(self, locale: str) -> str:
+        """What the column holds, in French or English."""
+        return self.help_en if locale == "en" and self.help_en else self.help_fr
 
 
 COLUMNS: dict[Kind, tuple[Column, ...]] = {
@@ -384,6 +389,61 @@ COLUMNS: dict[Kind, tuple[Column, ...]] = {
                "Max distance (km)"),
     ),
 }
+
+
+# What each column holds, in English (the values a cell takes stay French where the reader
+# expects French words: "oui", "voiture", "légumes", ...).
+HELP_EN: dict[tuple[Kind, str], str] = {
+    ("households", "reference"): "Stable identifier of the household in your association "
+    "(letters, digits, . _ -); importing the same file again updates these households instead "
+    "of creating new ones.",
+    ("households", "contact_name"): "Person to contact for the household.",
+    ("households", "phone"): "Phone number.",
+    ("households", "address"): "The household's address.",
+    ("households", "adults"): "Number of adults (at least 1).",
+    ("households", "children"): "Number of children aged 3 and over (0 when empty).",
+    ("households", "infants"): "Number of children under 3 (0 when empty).",
+    ("households", "neighbourhood_id"): "Name or official code of the priority neighbourhood "
+    "(QPV) in your territory.",
+    ("households", "distribution_point_id"): "Name of one of your association's distribution "
+    "points.",
+    ("households", "excluded_products"): "Catalogue products never to put in the basket, "
+    "separated by commas.",
+    ("households", "excluded_categories"): "Excluded categories, in French: légumes, fruits, "
+    "œufs, produits laitiers, céréales, légumineuses.",
+    ("households", "referral_reason"): "Reason, in French: perte d'emploi, famille "
+    "monoparentale, étudiant, retraité à faible revenu, santé, logement, autre.",
+    ("households", "valid_until"): "End date of the referral (DD/MM/YYYY).",
+    ("households", "consent_date"): "Date the household consented to the processing of its "
+    "data.",
+    ("households", "last_contact_date"): "Date of the last contact with the household.",
+    ("lots", "farmer_id"): "Name or SIRET of one of your team's farmers.",
+    ("lots", "product_id"): "Name of a catalogue product.",
+    ("lots", "quantity_kg"): "Quantity offered in kilos (decimal comma accepted).",
+    ("lots", "units"): "Number of pieces; empty: computed from the product's unit weight.",
+    ("lots", "harvest_date"): "Harvest date (DD/MM/YYYY).",
+    ("lots", "pickup_start"): "Start of the pick-up window, local time.",
+    ("lots", "pickup_end"): "End of the pick-up window, local time.",
+    ("lots", "price_per_kg"): "Price paid to the farmer, in euros per kilo.",
+    ("volunteers", "email"): "E-mail address: identifies the volunteer from one import to the "
+    "next.",
+    ("volunteers", "full_name"): "The volunteer's displayed name.",
+    ("volunteers", "home_area"): "Where the volunteer lives (neighbourhood or town).",
+    ("volunteers", "lat"): "Latitude of the home (approximate is enough).",
+    ("volunteers", "lon"): "Longitude of the home.",
+    ("volunteers", "vehicle_kind"): "In French: aucun, voiture, camionnette or vélo cargo "
+    "(aucun when empty).",
+    ("volunteers", "capacity_kg"): "Load the vehicle carries, in kilos.",
+    ("volunteers", "refrigerated"): "Refrigerated vehicle: oui or non (yes or no).",
+    ("volunteers", "hours_per_month"): "Hours given per month.",
+    ("volunteers", "max_rounds_per_month"): "Most rounds per month.",
+    ("volunteers", "skills"): "Skills with a level from 1 to 5, separated by commas.",
+    ("volunteers", "availability"): "Weekly slots, separated by commas.",
+    ("volunteers", "remote_ok"): "Can help remotely: oui or non (yes or no).",
+    ("volunteers", "max_km"): "Longest distance accepted from home.",
+}
+COLUMNS = {kind: tuple(replace(column, help_en=HELP_EN[(kind, column.field)])
+                       for column in columns) for kind, columns in COLUMNS.items()}
 
 
 def header_index(kind: Kind) -> dict[str, Column]:

@@ -175,3 +175,19 @@ def test_volunteers_page_previews_then_imports(client: TestClient, settings: Set
     login_as(client, settings, world, "assoc1")
     assert_french_error(client.get("/volunteers/import"), 403)
     assert_french_error(client.get("/volunteers/import/template"), 403)
+
+
+def test_upload_pages_explain_the_columns_in_the_reader_language(
+        client: TestClient, settings: Settings, world: World) -> None:
+    """The columns table of an upload page is in French by default and in English for an
+    English reader: headers and what each column holds."""
+    login_as(client, settings, world, "coord1")
+    french = client.get("/volunteers/import").text
+    assert "Heures données par mois." in french
+    assert "Hours given per month." not in french
+    client.cookies.set("baskets_lang", "en")
+    english = client.get("/volunteers/import").text
+    assert "Hours given per month." in english
+    assert "Heures données par mois." not in english
+    assert "Hours per month" in english  # the English header
+    client.cookies.delete("baskets_lang")
