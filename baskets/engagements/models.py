@@ -38,6 +38,9 @@ class MatchingRun(IdMixin, Base):
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The job that stored it: a second run of the same job finds it and stores nothing.
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"),
+                                                     unique=True)
     solver_status: Mapped[str] = mapped_column(String(16))
     time_limit: Mapped[float]
     seed: Mapped[int]

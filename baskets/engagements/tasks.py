@@ -37,6 +37,8 @@ def run_matching(session: Session, job: Job, progress: Progress) -> dict[str, An
         session, actor=jobs.job_actor(session, job),
         time_limit=solver_time_limit(session, float(job.params["time_limit"])),
         seed=int(job.params["seed"]), today=date.fromisoformat(job.params["today"]))
+    run.job_id = job.id  # unique: two runs of one job cannot both store a run
+    session.flush()
     return {"run_id": str(run.id), "summary": service.summary_fr(run),
             "assignments": len(run.assignments), "hours_covered": run.hours_covered,
             "hours_needed": run.hours_needed, "worst_share": run.worst_share,

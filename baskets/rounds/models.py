@@ -46,6 +46,9 @@ class RoundPlan(IdMixin, Base):
         ForeignKey("weeks.id", ondelete="CASCADE"), unique=True
     )
     requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The job that stored it: a second run of the same job finds it and stores nothing.
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"),
+                                                     unique=True)
     solver_status: Mapped[str] = mapped_column(String(16))
     time_limit: Mapped[float]
     seed: Mapped[int]

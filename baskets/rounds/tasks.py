@@ -95,6 +95,8 @@ def plan_rounds(session: Session, job: Job, progress: Progress) -> dict[str, Any
     plan = service.store_plan(session, actor=actor, week=week, data=data, results=results,
                               time_limit=limit, seed=int(job.params["seed"]), wall=wall,
                               options=options)
+    plan.job_id = job.id  # unique: two runs of one job cannot both store a plan
+    session.flush()
     return _summary(plan)
 
 
@@ -109,6 +111,8 @@ def replan(session: Session, job: Job, progress: Progress) -> dict[str, Any]:
         time_limit=solver_time_limit(session, float(job.params["time_limit"])),
         seed=int(job.params["seed"]),
         options=service.PlanningOptions.from_settings(jobs.job_settings(session)))
+    plan.job_id = job.id
+    session.flush()
     return {**_summary(plan), "vehicle": job.params["vehicle"]}
 
 

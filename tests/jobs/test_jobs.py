@@ -13,6 +13,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from baskets.accounts.security import issue_token
@@ -210,10 +211,19 @@ def test_rounds_drivers_and_matching_run_as_jobs(
     with factory() as session:
         plans = session.scalars(select(RoundPlan).where(RoundPlan.week_id == week)).all()
         assert len(plans) == 1
+        assert plans[0].job_id == uuid.UUID(planned["id"])
         assert plans[0].metrics["rounds"] == session.scalar(
             select(func.count()).select_from(Round).where(Round.plan_id == plans[0].id))
-        assert session.scalar(select(func.count()).select_from(MatchingRun).where(
-            MatchingRun.organisation_id == programme.team_id)) == 1
+        [stored_run] = session.scalars(select(MatchingRun).where(
+            MatchingRun.organisation_id == programme.team_id)).all()
+        assert stored_run.job_id == uuid.UUID(matched["id"])
+        # One answer per job: a second run stored by the same job is refused by the database.
+        session.add(MatchingRun(
+            organisation_id=programme.team_id, job_id=stored_run.job_id, solver_status="x",
+            time_limit=1.0, seed=1, wall_seconds=0.0, worst_share=0.0, hours_covered=0.0,
+            hours_needed=0.0, metrics={}, assignments=[], uncovered=[]))
+        with pytest.raises(IntegrityError):
+            session.flush()
 
 
 def _allocations(session: Session, week: uuid.UUID) -> list[Allocation]:
