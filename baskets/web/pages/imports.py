@@ -141,35 +141,38 @@ def _template(kind: Kind, fmt: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-# ---------------------------------------------------------------- associations: households
+# ------------------------------------- imports of the actor's organisation: page, upload, template
 
 
-def _households_context() -> dict[str, Any]:
-    return _context("households", "/households/import", "/households/import/template",
-                    back="/households")
+def _organisation_import(kind: Kind, path: str, role: Role, back: str) -> None:
+    """Add the upload page, its check-or-import POST and its template download for an import
+    into the actor's own organisation (households for associations, volunteers for the food
+    team)."""
+
+    def context() -> dict[str, Any]:
+        return _context(kind, path, f"{path}/template", back=back)
+
+    def page(request: Request, actor: PageActorDep) -> Response:
+        actor.require(role)
+        return render(request, "imports/upload.html", context())
+
+    async def upload(request: Request, form: UploadDep, actor: PageActorDep,
+                     session: SessionDep) -> Response:
+        actor.require(role)
+        return await _handle(request, session, actor, form, kind, context(), back)
+
+    def template(actor: PageActorDep, format: str = "xlsx") -> Response:  # noqa: A002
+        actor.require(role)
+        return _template(kind, format)
+
+    router.add_api_route(path, page, methods=["GET"], name=f"{kind}_import_page")
+    router.add_api_route(path, upload, methods=["POST"], name=f"{kind}_import")
+    router.add_api_route(f"{path}/template", template, methods=["GET"],
+                         name=f"{kind}_template")
 
 
-@router.get("/households/import")
-def households_import_page(request: Request, actor: PageActorDep) -> Response:
-    """Send a households file: the template, the columns, then a checked preview."""
-    actor.require(Role.association)
-    return render(request, "imports/upload.html", _households_context())
-
-
-@router.post("/households/import")
-async def households_import(request: Request, form: UploadDep, actor: PageActorDep,
-                            session: SessionDep) -> Response:
-    """Check (preview) or import (commit) a households file."""
-    actor.require(Role.association)
-    return await _handle(request, session, actor, form, "households", _households_context(),
-                         "/households")
-
-
-@router.get("/households/import/template")
-def households_template(actor: PageActorDep, format: str = "xlsx") -> Response:  # noqa: A002
-    """The households template (XLSX with a help sheet, or CSV)."""
-    actor.require(Role.association)
-    return _template("households", format)
+_organisation_import("households", "/households/import", Role.association, "/households")
+_organisation_import("volunteers", "/volunteers/import", Role.coordinator, "/")
 
 
 # ---------------------------------------------------------------- food team: supply lots
@@ -204,34 +207,3 @@ def lots_template(actor: PageActorDep, format: str = "xlsx") -> Response:  # noq
     """The supply lots template (XLSX with a help sheet, or CSV)."""
     actor.require(Role.coordinator)
     return _template("lots", format)
-
-
-# ---------------------------------------------------------------- food team: volunteers
-
-
-def _volunteers_context() -> dict[str, Any]:
-    return _context("volunteers", "/volunteers/import", "/volunteers/import/template",
-                    back="/")
-
-
-@router.get("/volunteers/import")
-def volunteers_import_page(request: Request, actor: PageActorDep) -> Response:
-    """Send the team's volunteers file (availability, vehicle, skills)."""
-    actor.require(Role.coordinator)
-    return render(request, "imports/upload.html", _volunteers_context())
-
-
-@router.post("/volunteers/import")
-async def volunteers_import(request: Request, form: UploadDep, actor: PageActorDep,
-                            session: SessionDep) -> Response:
-    """Check (preview) or import (commit) a volunteers file."""
-    actor.require(Role.coordinator)
-    return await _handle(request, session, actor, form, "volunteers", _volunteers_context(),
-                         "/")
-
-
-@router.get("/volunteers/import/template")
-def volunteers_template(actor: PageActorDep, format: str = "xlsx") -> Response:  # noqa: A002
-    """The volunteers template (XLSX with a help sheet, or CSV)."""
-    actor.require(Role.coordinator)
-    return _template("volunteers", format)
