@@ -68,11 +68,7 @@ def job_settings(session: Session) -> Settings:
 
 
 def _queued_grace(session: Session) -> timedelta:
-    from baskets.config import get_settings
-    from baskets.jobs.runner import SETTINGS_KEY
-
-    settings: Settings = session.info.get(SETTINGS_KEY) or get_settings()
-    return timedelta(seconds=settings.jobs_lease_grace_seconds)
+    return timedelta(seconds=job_settings(session).jobs_lease_grace_seconds)
 
 
 def jobs_query(actor: Actor, *, status: JobStatus | None = None,

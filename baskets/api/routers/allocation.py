@@ -16,8 +16,8 @@ from baskets.allocation.schemas import (
     PackingListOut,
 )
 from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
+from baskets.api.routers.jobs import submitted
 from baskets.common.pagination import Page, paginate
-from baskets.jobs import service as jobs
 from baskets.jobs.schemas import SubmittedOut
 from baskets.weeks.schemas import WeekOut
 
@@ -33,9 +33,7 @@ def allocate(week_id: uuid.UUID, actor: ActorDep, session: SessionDep, settings:
         time_limit=options.time_limit or settings.solver_time_limit_seconds,
         seed=settings.solver_seed if options.seed is None else options.seed,
     )
-    url = f"/api/v1/jobs/{job.id}"
-    response.headers["Location"] = url
-    return {"job": jobs.job_out(job), "url": url}
+    return submitted(job, response)
 
 
 @router.get("/weeks/{week_id}/allocation", response_model=AllocationOut)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Response
 
 from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
+from baskets.api.routers.jobs import submitted
 from baskets.common.pagination import Page, paginate
 from baskets.engagements import service, tasks
 from baskets.engagements.schemas import (
@@ -19,7 +20,6 @@ from baskets.engagements.schemas import (
     MatchingRunOut,
 )
 from baskets.io import export
-from baskets.jobs import service as jobs
 from baskets.jobs.schemas import SubmittedOut
 
 router = APIRouter(tags=["matching and engagements"])
@@ -34,9 +34,7 @@ def run_matching(actor: ActorDep, session: SessionDep, settings: SettingsDep, re
         time_limit=options.time_limit or settings.solver_time_limit_seconds,
         seed=settings.solver_seed if options.seed is None else options.seed,
     )
-    url = f"/api/v1/jobs/{job.id}"
-    response.headers["Location"] = url
-    return {"job": jobs.job_out(job), "url": url}
+    return submitted(job, response)
 
 
 @router.get("/matching/runs/{run_id}", response_model=MatchingRunOut)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +23,13 @@ router = APIRouter(tags=["jobs"])
 
 # How often the event stream looks at the job (it reads the database, the source of truth).
 POLL_SECONDS = 0.5
+
+
+def submitted(job: Job, response: Response) -> dict[str, Any]:
+    """The 202 answer of a request that started a job: the job, its URL (also `Location`)."""
+    out = service.job_out(job)
+    response.headers["Location"] = out["url"]
+    return {"job": out, "url": out["url"]}
 
 
 @router.get("/jobs", response_model=Page[JobOut],

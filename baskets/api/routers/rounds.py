@@ -10,9 +10,9 @@ from fastapi import APIRouter, Body, Response
 
 from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
 from baskets.api.routers.io import FormatQuery, _file
+from baskets.api.routers.jobs import submitted
 from baskets.common.pagination import Page, paginate
 from baskets.io import export
-from baskets.jobs import service as jobs
 from baskets.jobs.schemas import SubmittedOut
 from baskets.rounds import service, tasks
 from baskets.rounds.schemas import (
@@ -48,12 +48,6 @@ def _reasons(items: list[dict[str, Any]], locale: str) -> list[dict[str, Any]]:
                                  for r in item["reasons"]]} for item in items]
 
 
-def _submitted(job: Any, response: Response) -> dict[str, Any]:
-    url = f"/api/v1/jobs/{job.id}"
-    response.headers["Location"] = url
-    return {"job": jobs.job_out(job), "url": url}
-
-
 @router.post("/weeks/{week_id}/rounds", response_model=SubmittedOut, status_code=202,
              summary="Planifier les tournées (tâche) / start planning the week's rounds")
 def plan_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep, settings: SettingsDep,
@@ -62,7 +56,7 @@ def plan_rounds(week_id: uuid.UUID, actor: ActorDep, session: SessionDep, settin
         session, actor=actor, week_id=week_id,
         time_limit=options.time_limit or settings.solver_time_limit_seconds,
         seed=settings.solver_seed if options.seed is None else options.seed)
-    return _submitted(job, response)
+    return submitted(job, response)
 
 
 @router.get("/weeks/{week_id}/rounds", response_model=PlanOut)
@@ -79,7 +73,7 @@ def replan(week_id: uuid.UUID, data: ReplanIn, actor: ActorDep, session: Session
         session, actor=actor, week_id=week_id, vehicle_ref=data.vehicle,
         time_limit=data.time_limit or settings.solver_time_limit_seconds,
         seed=settings.solver_seed if data.seed is None else data.seed)
-    return _submitted(job, response)
+    return submitted(job, response)
 
 
 @router.get("/weeks/{week_id}/exports/rounds", response_class=Response)
@@ -102,7 +96,7 @@ def assign_drivers(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
         excludes=[(p.round_id, p.volunteer_id) for p in data.excludes],
         time_limit=data.time_limit or min(settings.solver_time_limit_seconds, 30.0),
         seed=settings.solver_seed if data.seed is None else data.seed)
-    return _submitted(job, response)
+    return submitted(job, response)
 
 
 @router.get("/rounds/open", response_model=Page[RoundOut])
