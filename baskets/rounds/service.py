@@ -97,6 +97,15 @@ def _chunks(kg: float, cap: float) -> int:
     return max(1, math.ceil(kg / cap - 1e-9)) if cap > 0 else 1
 
 
+def week_allocation(session: Session, week: Week) -> Allocation:
+    """The week's stored allocation, which rounds start from (422 without one)."""
+    allocation = session.scalar(select(Allocation).where(Allocation.week_id == week.id))
+    if allocation is None:
+        raise InvalidInput("Allouez d'abord la semaine : les tournées partent de l'allocation.",
+                           "Allocate the week first: rounds start from the allocation.")
+    return allocation
+
+
 def build_week_problem(session: Session, week: Week, options: PlanningOptions) -> dict[str, Any]:
     """The week's routing problems, one per day, as JSON-ready data with each stop's details.
 
@@ -104,10 +113,7 @@ def build_week_problem(session: Session, week: Week, options: PlanningOptions) -
     "vehicles": {vehicle id: details}, "unserved": [stops no day can take]}``.
     """
     tz = ZoneInfo(options.timezone)
-    allocation = session.scalar(select(Allocation).where(Allocation.week_id == week.id))
-    if allocation is None:
-        raise InvalidInput("Allouez d'abord la semaine : les tournées partent de l'allocation.",
-                           "Allocate the week first: rounds start from the allocation.")
+    week_allocation(session, week)  # rounds start from it: 422 without one
     lot_kg: dict[str, float] = defaultdict(float)
     point_kg: dict[uuid.UUID, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     baskets = session.scalars(select(AllocatedBasket).where(AllocatedBasket.week_id == week.id))

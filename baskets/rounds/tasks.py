@@ -11,12 +11,9 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from baskets.allocation.models import Allocation
 from baskets.common.scope import Actor
-from baskets.errors import InvalidInput
 from baskets.jobs import service as jobs
 from baskets.jobs.models import Job
 from baskets.jobs.registry import Progress, register
@@ -33,9 +30,7 @@ def start_planning(session: Session, *, actor: Actor, week_id: uuid.UUID, time_l
     planning job."""
     week = service.plannable_week(session, actor=actor, week_id=week_id)
     service.ensure_nothing_driven(session, week)
-    if session.scalar(select(Allocation.id).where(Allocation.week_id == week.id)) is None:
-        raise InvalidInput("Allouez d'abord la semaine : les tournées partent de l'allocation.",
-                           "Allocate the week first: rounds start from the allocation.")
+    service.week_allocation(session, week)
     return jobs.submit(session, actor, PLAN,
                        {"week_id": str(week.id), "time_limit": time_limit, "seed": seed})
 
