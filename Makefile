@@ -1,6 +1,9 @@
 # make demo: prepare the embedded database with the demo data and serve http://127.0.0.1:8000
 # make test: ruff, mypy (strict on baskets/) and the whole test suite
 PYTHON ?= python3
+# pytest processes: the database, browser and job tests are mostly waiting, so two processes
+# halve the suite on the 2-core machine (files stay whole in one process: --dist loadfile).
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 # The install is redone whenever pyproject.toml changes (stamp named after its hash).
@@ -34,7 +37,7 @@ chromium:
 	fi
 
 test: lint chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
