@@ -53,6 +53,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ConfirmationRequired(Conflict):
+    """The operation would undo or risk something people did (a basket handed out, a stop
+    done, a round outside one's availability): the client asks the person, then repeats the
+    request with the confirmation flag (`confirm=true`)."""
+
+    code = "confirmation_required"
+
+
 class InvalidInput(DomainError):
     status_code = 422
     code = "invalid"

@@ -16,6 +16,7 @@ from baskets.optimizer.routing.distances import (
 from baskets.optimizer.routing.jsonio import problem_from_data, read_problem, result_to_data
 from baskets.optimizer.routing.model import (
     DEFAULT_SPEEDS_KMH,
+    Break,
     Hub,
     Location,
     PlannedStop,
@@ -43,6 +44,7 @@ from baskets.optimizer.routing.solve import (
 from baskets.optimizer.routing.vrplib import VrpInstance, read_instance
 
 __all__ = [
+    "Break",
     "BuiltModel",
     "DEFAULT_SPEEDS_KMH",
     "Hub",

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 __all__ = [
     "DEFAULT_SPEEDS_KMH",
+    "Break",
     "Hub",
     "Location",
     "PlannedStop",
@@ -154,6 +155,20 @@ class Hub:
 
 
 @dataclass(frozen=True)
+class Break:
+    """A driver's break: `duration_min` minutes taken wholly inside `window`, wherever the
+    vehicle is (at a stop, after its service)."""
+
+    id: str
+    window: TimeWindow
+    duration_min: float
+
+    def __post_init__(self) -> None:
+        if self.duration_min < 0 or self.duration_min > self.window.end - self.window.start:
+            raise ValueError(f"break {self.id}: duration must fit in its window")
+
+
+@dataclass(frozen=True)
 class Vehicle:
     """A van of the team or a volunteer's car.
 
@@ -175,6 +190,11 @@ class Vehicle:
         Kind of vehicle, giving the average speed.
     speed_kmh
         Overrides the kind's default speed.
+    fixed_cost
+        Cost of using the vehicle at all, in the objective's unit (1 = one km driven): a
+        volunteer's car is not free to call out, so fewer, fuller rounds are preferred.
+    breaks
+        Breaks the driver must take during the shift (team-driven shifts over 6 h).
     """
 
     id: str
@@ -186,8 +206,12 @@ class Vehicle:
     max_duration_min: float
     kind: VehicleKind = VehicleKind.CAR
     speed_kmh: float | None = None
+    fixed_cost: float = 0.0
+    breaks: tuple[Break, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.fixed_cost < 0:
+            raise ValueError(f"vehicle {self.id}: fixed cost must be >= 0")
         if self.capacity_kg < 0 or self.max_duration_min < 0:
             raise ValueError(f"vehicle {self.id}: capacity and max duration must be >= 0")
         if self.speed_kmh is not None and self.speed_kmh <= 0:
