@@ -366,3 +366,29 @@ def test_availability_covers_a_span_with_touching_slots() -> None:
            {"weekday": 3, "start": "10:30", "end": "12:00"}]
     assert not within_availability(gap, thursday, thursday + timedelta(hours=2))
     assert not within_availability(slots, thursday - timedelta(hours=2), thursday)
+
+
+def test_a_stop_marked_twice_with_one_key_is_marked_once(
+        client: TestClient, world: World, session: Session, week: uuid.UUID) -> None:
+    """A phone replaying "done" with its Idempotency-Key gets the first answer back and the
+    stop keeps its first time; the key used for a problem report instead is refused."""
+    plan(client, world, week)
+    round_id = _open_round(client, world)["id"]
+    client.post(f"/api/v1/rounds/{round_id}/claim", headers=world.auth("volunteer1"))
+    stop = client.get(f"/api/v1/rounds/{round_id}/sheet",
+                      headers=world.auth("volunteer1")).json()["stops"][0]["id"]
+    headers = {**world.auth("volunteer1"), "Idempotency-Key": "phone-1"}
+    first = client.post(f"/api/v1/rounds/{round_id}/stops/{stop}/done", headers=headers)
+    assert first.status_code == 200, first.text
+    again = client.post(f"/api/v1/rounds/{round_id}/stops/{stop}/done", headers=headers)
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["done_at"] == first.json()["done_at"]
+    session.expire_all()
+    stored = session.get(RoundStop, uuid.UUID(stop))
+    assert stored is not None
+    assert stored.done_at is not None
+    assert stored.done_at.isoformat().startswith(first.json()["done_at"][:19])
+    other = client.post(f"/api/v1/rounds/{round_id}/stops/{stop}/problem",
+                        json={"note": "Fermé"}, headers=headers)
+    assert other.status_code == 422

@@ -8,9 +8,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, Query, Response
 
-from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
+from baskets.api.deps import (
+    ActorDep,
+    IdempotencyKey,
+    LocaleDep,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+)
 from baskets.api.routers.io import FormatQuery, _file
 from baskets.api.routers.jobs import submitted
+from baskets.common.idempotency import create_once
 from baskets.common.pagination import Page, paginate
 from baskets.db import utcnow
 from baskets.io import export
@@ -140,16 +148,28 @@ def drop(round_id: uuid.UUID, actor: ActorDep, session: SessionDep,
 
 @router.post("/rounds/{round_id}/stops/{stop_id}/done", response_model=StopOut)
 def stop_done(round_id: uuid.UUID, stop_id: uuid.UUID, actor: ActorDep, session: SessionDep,
-              data: StopDoneIn = Body(default_factory=StopDoneIn)) -> Any:
-    return service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
-                             done=True, note=data.note)
+              data: StopDoneIn = Body(default_factory=StopDoneIn),
+              key: IdempotencyKey = None) -> Any:
+    """Mark a stop done; with an Idempotency-Key a replay (a phone back online) changes
+    nothing and gets the first answer."""
+    return create_once(session, actor, key=key,
+                       route=f"rounds/{round_id}/stops/{stop_id}/done",
+                       payload=data, status_code=200,
+                       create=lambda: StopOut.model_validate(service.mark_stop(
+                           session, actor=actor, round_id=round_id, stop_id=stop_id,
+                           done=True, note=data.note)))
 
 
 @router.post("/rounds/{round_id}/stops/{stop_id}/problem", response_model=StopOut)
 def stop_problem(round_id: uuid.UUID, stop_id: uuid.UUID, data: StopProblemIn,
-                 actor: ActorDep, session: SessionDep) -> Any:
-    return service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
-                             done=False, note=data.note)
+                 actor: ActorDep, session: SessionDep, key: IdempotencyKey = None) -> Any:
+    """Report a problem at a stop, with a note; idempotent with an Idempotency-Key."""
+    return create_once(session, actor, key=key,
+                       route=f"rounds/{round_id}/stops/{stop_id}/problem",
+                       payload=data, status_code=200,
+                       create=lambda: StopOut.model_validate(service.mark_stop(
+                           session, actor=actor, round_id=round_id, stop_id=stop_id,
+                           done=False, note=data.note)))
 
 
 @router.get("/rounds/{round_id}/sheet", response_model=SheetOut)
