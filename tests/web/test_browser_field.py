@@ -163,6 +163,20 @@ def test_the_field_pages_fit_a_phone(browser: Any, live_server: LiveServer, fiel
     assert console.errors == []
 
 
+def _offline_on(browser: Any, console: Console, base: str, email: str, path: str
+                ) -> tuple[Any, Any]:
+    """A phone logged in as `email` on `path`, held by the service worker, then cut off the
+    network; its context and page."""
+    context = _phone(browser, console, 390, 844)
+    page = context.new_page()
+    watch(page, console)
+    login(page, base, email)
+    page.goto(base + path)
+    _offline_ready(page)
+    context.set_offline(True)
+    return context, page
+
+
 def _offline_ready(page: Any) -> None:
     """Wait for the service worker, reload under its control, and wait until it holds the
     page for when there is no network."""
@@ -211,13 +225,8 @@ def test_marks_taken_offline_reach_the_server_once(browser: Any, live_server: Li
     assert all(status == "pending" for _id, status, _at in before["stops"])
     assert before["baskets"] == []
 
-    driver_context = _phone(browser, console, 390, 844)
-    driver = driver_context.new_page()
-    watch(driver, console)
-    login(driver, base, VOLUNTEER)
-    driver.goto(f"{base}/rounds/{field.round_id}")
-    _offline_ready(driver)
-    driver_context.set_offline(True)
+    driver_context, driver = _offline_on(browser, console, base, VOLUNTEER,
+                                         f"/rounds/{field.round_id}")
     driver.get_by_role("button", name="Étape 1 faite", exact=True).click()
     driver.get_by_role("button", name="Étape 2 faite", exact=True).click()
     status = driver.get_by_role("status").filter(has_text="attendent d'être envoyées")
@@ -233,13 +242,8 @@ def test_marks_taken_offline_reach_the_server_once(browser: Any, live_server: Li
         f"#etape-{field.stops[1][0]} [data-state-label]").inner_text()
     shot(driver, tmp_path, "offline-sheet")
 
-    point_context = _phone(browser, console, 390, 844)
-    point = point_context.new_page()
-    watch(point, console)
-    login(point, base, ASSOCIATION)
-    point.goto(f"{base}/points/{field.point_id}?week={field.week_id}")
-    _offline_ready(point)
-    point_context.set_offline(True)
+    point_context, point = _offline_on(browser, console, base, ASSOCIATION,
+                                       f"/points/{field.point_id}?week={field.week_id}")
     first_card = point.locator("li.household[data-basket]").first
     reference = first_card.locator(".household-head strong").inner_text()
     basket_id = first_card.get_attribute("data-basket")

@@ -146,30 +146,31 @@ def drop(round_id: uuid.UUID, actor: ActorDep, session: SessionDep,
                                                          round_id=round_id, confirm=confirm))
 
 
+def _mark(session: Any, actor: Any, round_id: uuid.UUID, stop_id: uuid.UUID,
+          data: StopDoneIn | StopProblemIn, key: str | None, outcome: str) -> Any:
+    """Mark the stop once per Idempotency-Key: a replay (a phone back online) changes nothing
+    and gets the first answer."""
+    return create_once(session, actor, key=key,
+                       route=f"rounds/{round_id}/stops/{stop_id}/{outcome}",
+                       payload=data, status_code=200,
+                       create=lambda: StopOut.model_validate(service.mark_stop(
+                           session, actor=actor, round_id=round_id, stop_id=stop_id,
+                           done=outcome == "done", note=data.note)))
+
+
 @router.post("/rounds/{round_id}/stops/{stop_id}/done", response_model=StopOut)
 def stop_done(round_id: uuid.UUID, stop_id: uuid.UUID, actor: ActorDep, session: SessionDep,
               data: StopDoneIn = Body(default_factory=StopDoneIn),
               key: IdempotencyKey = None) -> Any:
-    """Mark a stop done; with an Idempotency-Key a replay (a phone back online) changes
-    nothing and gets the first answer."""
-    return create_once(session, actor, key=key,
-                       route=f"rounds/{round_id}/stops/{stop_id}/done",
-                       payload=data, status_code=200,
-                       create=lambda: StopOut.model_validate(service.mark_stop(
-                           session, actor=actor, round_id=round_id, stop_id=stop_id,
-                           done=True, note=data.note)))
+    """Mark a stop done; idempotent with an Idempotency-Key."""
+    return _mark(session, actor, round_id, stop_id, data, key, "done")
 
 
 @router.post("/rounds/{round_id}/stops/{stop_id}/problem", response_model=StopOut)
 def stop_problem(round_id: uuid.UUID, stop_id: uuid.UUID, data: StopProblemIn,
                  actor: ActorDep, session: SessionDep, key: IdempotencyKey = None) -> Any:
     """Report a problem at a stop, with a note; idempotent with an Idempotency-Key."""
-    return create_once(session, actor, key=key,
-                       route=f"rounds/{round_id}/stops/{stop_id}/problem",
-                       payload=data, status_code=200,
-                       create=lambda: StopOut.model_validate(service.mark_stop(
-                           session, actor=actor, round_id=round_id, stop_id=stop_id,
-                           done=False, note=data.note)))
+    return _mark(session, actor, round_id, stop_id, data, key, "problem")
 
 
 @router.get("/rounds/{round_id}/sheet", response_model=SheetOut)
