@@ -264,8 +264,8 @@ def test_the_sheet_links_calls_and_waits(
             in page)
     assert 'href="geo:43.330000,5.420000?q=43.330000,5.420000(Centre%20social%201)"' in page
     assert 'href="tel:0639981234"' in page
-    assert "1 h 35 : ouvre à" in page
-    assert "attente 1 h 35" in page
+    assert "1\u00a0h\u00a035 : ouvre à" in page
+    assert "attente 1\u00a0h\u00a035" in page
     stop.window_start = stop.arrival_at.replace(hour=0, minute=0) - timedelta(hours=1)
     stop.window_end = stop.window_start + timedelta(hours=23, minutes=59)
     session.commit()

@@ -312,7 +312,6 @@ def point_page(request: Request, point_id: uuid.UUID, actor: PageActorDep,
         "today": date.today(),
         "week": shown, "weeks": allocated_weeks(session, actor), "packing": packing,
         "status_names": STATUS_NAMES,
-        "field_page": True,
         **_names(session, actor),
     })
 

@@ -41,6 +41,8 @@ KIND_NAMES = {StopKind.pickup: N_("Enlèvement"), StopKind.delivery: N_("Livrais
               StopKind.hub: N_("Plateforme de tri")}
 STATUS_NAMES = {"open": N_("À pourvoir"), "claimed": N_("Prise"), "done": N_("Terminée"),
                 "cancelled": N_("Annulée"), "pending": N_("À faire"), "problem": N_("Problème")}
+STOP_STATUS_NAMES = {"pending": N_("À faire"), "done": N_("Fait"),
+                     "problem": N_("Problème signalé")}
 ROUTE_COLOURS = ["#1d4ed8", "#b91c1c", "#047857", "#7c3aed", "#c2410c", "#0e7490", "#a16207",
                  "#be185d"]
 
@@ -147,8 +149,7 @@ def rounds_page(request: Request, actor: PageActorDep, session: SessionDep) -> R
                                         r["ends_at"].astimezone(tz))
     mine = [service.round_out(session, r) for r in service.my_rounds(session, actor=actor)]
     return render(request, "volunteer/rounds.html", {
-        "open_rounds": open_rounds, "mine": mine, "status_names": STATUS_NAMES,
-        "field_page": True})
+        "open_rounds": open_rounds, "mine": mine, "status_names": STATUS_NAMES})
 
 
 def _back(request: Request, path: str, message: str) -> Response:
@@ -286,8 +287,8 @@ def sheet_page(request: Request, round_id: uuid.UUID, actor: PageActorDep,
             session, actor).id
     return render(request, "volunteer/sheet.html", {
         "sheet": sheet, "road": road, "mine": mine, "kind_names": KIND_NAMES,
-        "status_names": STATUS_NAMES, "map_data": sheet_map(road.stops, sheet),
-        "field_page": True,
+        "status_names": STATUS_NAMES, "stop_status_names": STOP_STATUS_NAMES,
+        "map_data": sheet_map(road.stops, sheet),
     })
 
 
