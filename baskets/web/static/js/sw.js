@@ -1,12 +1,13 @@
 // The service worker of the field pages (served as /sw.js; see baskets/web/offline.py).
 // Static files: cache first. Field pages (home, open rounds, round sheets, points): network
-// first, kept for when there is no network. Everything else goes to the network untouched.
+// first, kept for when there is no network (or a network slower than 8 s). Everything else goes to the network untouched.
 // Marks taken offline are queued by the page itself (static/js/field.js), not here.
 "use strict";
 
 var VERSION = "__VERSION__";
 var STATIC_CACHE = "baskets-static-" + VERSION;
 var PAGES_CACHE = "baskets-pages";
+var SLOW_NETWORK_MS = 8000;
 var PRECACHE = "__PRECACHE__";
 var UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 var FIELD_PAGES = [
@@ -44,27 +45,39 @@ function offlinePage() {
   return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
-function networkFirst(request) {
-  return fetch(request).then(function (response) {
+function networkFirst(event) {
+  // The network's page when it comes; the kept copy when there is no network, or when the
+  // network is so slow (a weak signal) that the copy is worth more than waiting.
+  var request = event.request;
+  var network = fetch(request).then(function (response) {
     // Only a page that really is this page (not a redirect to the login page).
-    if (response.ok && !response.redirected && response.type === "basic") {
-      var copy = response.clone();
-      caches.open(PAGES_CACHE).then(function (cache) { return cache.put(request, copy); });
-    }
-    return response;
-  }).catch(function () {
+    if (!response.ok || response.redirected || response.type !== "basic") { return response; }
+    var copy = response.clone();
     return caches.open(PAGES_CACHE).then(function (cache) {
-      return cache.match(request, { ignoreVary: true });
-    }).then(function (cached) { return cached || offlinePage(); });
+      return cache.put(request, copy);
+    }).then(function () { return response; }, function () { return response; });
+  });
+  event.waitUntil(network.catch(function () { return null; }));
+  var kept = caches.open(PAGES_CACHE).then(function (cache) {
+    return cache.match(request, { ignoreVary: true });
+  });
+  var slow = new Promise(function (resolve) { setTimeout(resolve, SLOW_NETWORK_MS); })
+    .then(function () { return kept; })
+    .then(function (page) { return page || network; });
+  return Promise.race([network, slow]).catch(function () {
+    return kept.then(function (page) { return page || offlinePage(); });
   });
 }
 
-function cacheFirst(request) {
-  return caches.match(request, { ignoreSearch: false }).then(function (cached) {
+function cacheFirst(event) {
+  var request = event.request;
+  return caches.match(request).then(function (cached) {
     return cached || fetch(request).then(function (response) {
       if (response.ok && response.type === "basic") {
         var copy = response.clone();
-        caches.open(STATIC_CACHE).then(function (cache) { return cache.put(request, copy); });
+        event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) {
+          return cache.put(request, copy);
+        }));
       }
       return response;
     });
@@ -82,8 +95,8 @@ self.addEventListener("fetch", function (event) {
   }
   if (request.method !== "GET") { return; }
   if (url.pathname.indexOf("/static/") === 0) {
-    event.respondWith(cacheFirst(request));
+    event.respondWith(cacheFirst(event));
   } else if (request.mode === "navigate" && isFieldPage(url)) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(event));
   }
 });
