@@ -1,6 +1,7 @@
 // The service worker of the field pages (served as /sw.js; see baskets/web/offline.py).
 // Static files: cache first. Field pages (home, open rounds, round sheets, points): network
-// first, kept for when there is no network (or a network slower than 8 s). Everything else goes to the network untouched.
+// first, kept for when there is no network (or a network slower than 8 s). Everything else
+// goes to the network untouched.
 // Marks taken offline are queued by the page itself (static/js/field.js), not here.
 "use strict";
 
