@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         description="Map tile server URL template.",
     )
+    navigation_url: str = Field(
+        default="https://www.google.com/maps/dir/?api=1&destination={lat},{lon}",
+        description="Turn-by-turn link of a stop on the round sheet ({lat}, {lon}); opens the "
+                    "maps app on iOS and Android. A `geo:` link is offered beside it.",
+    )
     default_locale: str = Field(default="fr", description="Language when none is asked for.")
     retention_months: int = Field(
         default=24, description="Households with no contact for this long are erased."

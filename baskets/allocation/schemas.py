@@ -70,8 +70,25 @@ class PackingLine(OutModel):
     product_id: uuid.UUID
     product: str
     category: str
-    kg: float
+    kg: float = Field(description="rounded to 0.1 kg (pieces × unit weight when by the piece)")
     pieces: int | None
+    baskets: int = Field(description="baskets it goes into")
+    too_small: bool = Field(description="fewer 0.1 kg steps than baskets: handed out loose")
+
+
+class SizeLineOut(OutModel):
+    product: str
+    kg_min: float
+    kg_max: float
+    pieces_min: int | None
+    pieces_max: int | None
+    baskets: int
+
+
+class SizeGroupOut(OutModel):
+    size: str
+    baskets: int
+    lines: list[SizeLineOut]
 
 
 class PackingListOut(OutModel):
@@ -81,6 +98,7 @@ class PackingListOut(OutModel):
     baskets: int
     kg: float
     baskets_by_size: dict[str, int]
+    sizes: list[SizeGroupOut]
     lines: list[PackingLine]
 
 

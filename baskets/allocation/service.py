@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Organisation, Role
+from baskets.allocation import packing
 from baskets.allocation.models import AllocatedBasket, Allocation
 from baskets.common.scope import Actor, get_in_territory, get_owned, owned
 from baskets.db import utcnow
@@ -326,10 +327,19 @@ def size_bucket(units: float) -> str:
     return "plus de 2,6 UC"
 
 
+def packed_baskets(session: Session, baskets: list[AllocatedBasket]) -> packing.PackedPoint:
+    """One point's baskets rounded to what volunteers weigh (0.1 kg or pieces), with the
+    products too small to split named (see `baskets.allocation.packing`)."""
+    products = {str(p.id): packing.ProductInfo(p.name, p.category.value, p.unit_kg)
+                for p in session.scalars(select(Product))}
+    return packing.pack_point(((b.id, b.items) for b in baskets), products)
+
+
 def packing_list(
     session: Session, *, actor: Actor, week_id: uuid.UUID, point_id: uuid.UUID
 ) -> dict[str, Any]:
-    """What a point receives: products in kg or pieces, and its baskets by size."""
+    """What a point receives, rounded to 0.1 kg or pieces (products too small to split
+    flagged), and its baskets by size with what each size holds."""
     week = visible_week(session, actor, week_id)
     if actor.role is Role.association:
         point = get_owned(session, DistributionPoint, point_id, actor, POINT)
@@ -343,28 +353,15 @@ def packing_list(
     if not baskets and session.scalar(select(Allocation.id).where(
             Allocation.week_id == week.id)) is None:
         raise NotFound("Allocation", "Allocation")
-    products = {p.id: p for p in session.scalars(select(Product))}
-    totals: dict[uuid.UUID, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    sizes: dict[str, int] = defaultdict(int)
-    for basket in baskets:
-        if basket.kg > 0:
-            sizes[size_bucket(basket.consumption_units)] += 1
-        for item in basket.items:
-            line = totals[uuid.UUID(item["product_id"])]
-            line[0] += item["kg"]
-            line[1] += item["pieces"] or 0
-    lines = [
-        {"product_id": pid, "product": products[pid].name,
-         "category": products[pid].category.value, "kg": round(kg, 2),
-         "pieces": int(pieces) if products[pid].unit_kg else None}
-        for pid, (kg, pieces) in sorted(totals.items(), key=lambda kv: products[kv[0]].name)
-        if kg > 0
-    ]
+    packed = packed_baskets(session, baskets)
+    sizes = packing.by_size(packed, {b.id: size_bucket(b.consumption_units) for b in baskets})
     return {
         "week_id": week.id, "distribution_point_id": point.id, "point_name": point.name,
-        "baskets": sum(sizes.values()),
-        "kg": round(sum(kg for kg, _ in totals.values()), 2),
-        "baskets_by_size": dict(sorted(sizes.items())), "lines": lines,
+        "baskets": sum(group.baskets for group in sizes),
+        "kg": round(sum(b.kg for b in baskets), 1),
+        "baskets_by_size": {group.size: group.baskets for group in sizes},
+        "sizes": [asdict(group) for group in sizes],
+        "lines": [asdict(line) for line in packed.lines],
     }
 
 

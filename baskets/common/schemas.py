@@ -50,6 +50,7 @@ Longitude = Annotated[float, Field(ge=-180, le=180, examples=[5.4206])]
 HHMM = Annotated[str, Field(examples=["14:00"]), AfterValidator(_check_hhmm)]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = lundi (Monday) ... 6 = dimanche")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Phone = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^[0-9 +().-]+$")]
 
 
 class OpeningSlot(InModel):

@@ -134,13 +134,14 @@ def load_demo(
             neighbourhood_id=_ref(ids["neighbourhoods"], p["neighbourhood"], "neighbourhood"),
             name=p["name"], address=p["address"], lat=p["lat"], lon=p["lon"],
             opening_hours=p.get("opening_hours", []), capacity_kg=p.get("capacity_kg"),
-            capacity_baskets=p.get("capacity_baskets")))
+            capacity_baskets=p.get("capacity_baskets"), contact_phone=p.get("contact_phone")))
         for p in _read(directory, "distribution_points")
     ])
     add_all("farmers", [
         (f["key"], Farmer(
             id=new_id(), organisation_id=_ref(ids["organisations"], f["organisation"], "org"),
-            name=f["name"], siret=f["siret"], address=f["address"], lat=f["lat"], lon=f["lon"]))
+            name=f["name"], siret=f["siret"], address=f["address"], lat=f["lat"], lon=f["lon"],
+            contact_phone=f.get("contact_phone")))
         for f in _read(directory, "farmers")
     ])
     add_all("products", [

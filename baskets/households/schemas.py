@@ -8,14 +8,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from baskets.common.schemas import InModel, OutModel
+from baskets.common.schemas import InModel, OutModel, Phone
 from baskets.households.models import ReferralReason
 from baskets.supply.models import Category
 
 Reference = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$", examples=["AMP-FV-0042"])
 ]
-Phone = Annotated[str, Field(min_length=6, max_length=32, pattern=r"^[0-9 +().-]+$")]
 Adults = Annotated[int, Field(ge=1, le=20)]
 Count = Annotated[int, Field(ge=0, le=20)]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from baskets.accounts.models import Role, User
 from baskets.allocation import service as allocation
 from baskets.allocation.models import AllocatedBasket
+from baskets.allocation.packing import describe
 from baskets.common.scope import Actor, owned
 from baskets.households.models import Household
 from baskets.io.columns import (
@@ -224,20 +226,6 @@ BASKET_HEADERS = ("Point de distribution", "Quartier", "Foyer", "Unités de cons
                   "Besoin (kg)", "Panier (kg)", "Couverture (%)", "Contenu", "Retiré")
 
 
-def _content(items: list[dict[str, Any]], products: dict[str, str]) -> str:
-    """A basket's lines as French text: "Poireaux 2,5 kg ; Œufs 6 pièces"."""
-    lines = []
-    for item in items:
-        if item["kg"] <= 0:
-            continue
-        name = products.get(str(item["product_id"]), "?")
-        if item.get("pieces"):
-            lines.append(f"{name} {int(item['pieces'])} pièce(s)")
-        else:
-            lines.append(f"{name} {item['kg']:.2f} kg".replace(".", ","))
-    return " ; ".join(lines)
-
-
 def baskets_table(session: Session, *, actor: Actor, week_id: uuid.UUID,
                   point_id: uuid.UUID | None = None) -> Table:
     """A week's baskets, sorted by distribution point: an association's own households (with
@@ -249,8 +237,12 @@ def baskets_table(session: Session, *, actor: Actor, week_id: uuid.UUID,
                                   .where(DistributionPoint.id.in_(
                                       {b.distribution_point_id for b in baskets}))).all())
     neighbourhoods = dict(session.execute(select(Neighbourhood.id, Neighbourhood.name)).all())
-    products = {str(pid): name for pid, name in session.execute(
-        select(Product.id, Product.name)).all()}
+    # Contents as packed: 0.1 kg or pieces, the same rounding as the point's page.
+    by_point: dict[uuid.UUID, list[AllocatedBasket]] = defaultdict(list)
+    for b in baskets:
+        by_point[b.distribution_point_id].append(b)
+    packed = {point_id: allocation.packed_baskets(session, group)
+              for point_id, group in by_point.items()}
     references: dict[uuid.UUID, str] = {}
     if actor.role is Role.association:
         references = dict(session.execute(
@@ -261,7 +253,7 @@ def baskets_table(session: Session, *, actor: Actor, week_id: uuid.UUID,
         points.get(b.distribution_point_id, ""), neighbourhoods.get(b.neighbourhood_id, ""),
         references.get(b.household_id, str(b.household_id)), round(b.consumption_units, 2),
         round(b.need_kg, 2), round(b.kg, 2), round(100 * b.coverage, 1),
-        _content(b.items, products), collected[b.collected],
+        describe(packed[b.distribution_point_id].portions[b.id]), collected[b.collected],
     ) for b in baskets]
     rows.sort(key=lambda row: (row[0], row[2]))
     return Table(name="paniers", frame=pd.DataFrame(rows, columns=list(BASKET_HEADERS)))

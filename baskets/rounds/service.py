@@ -29,10 +29,11 @@ from baskets.allocation.models import AllocatedBasket, Allocation
 from baskets.common.scope import Actor, get_owned, owned
 from baskets.config import Settings
 from baskets.db import utcnow
-from baskets.errors import Conflict, InvalidInput, NotFound
+from baskets.errors import ConfirmationRequired, Conflict, InvalidInput, NotFound
 from baskets.matching import drivers as matching
 from baskets.matching.projects import distance_km
 from baskets.optimizer import routing
+from baskets.rounds.availability import day_en, day_fr, day_slots, within_availability
 from baskets.rounds.models import (
     Round,
     RoundPlan,
@@ -704,8 +705,11 @@ def my_rounds(session: Session, *, actor: Actor) -> list[Round]:
                                 .order_by(Round.starts_at)))
 
 
-def claim_round(session: Session, *, actor: Actor, round_id: uuid.UUID) -> Round:
-    """Take an open round. Atomic: of concurrent claims exactly one wins, the others get 409."""
+def claim_round(session: Session, *, actor: Actor, round_id: uuid.UUID, confirm: bool = False,
+                timezone: str = "Europe/Paris", now: datetime | None = None) -> Round:
+    """Take an open round that has not started and does not overlap a round the volunteer
+    already drives; outside their availability only once they confirm (`confirm`). Atomic:
+    of concurrent claims exactly one wins, the others get 409."""
     volunteer = _my_volunteer(session, actor)
     rnd = session.scalar(select(Round).where(
         Round.id == round_id, Round.organisation_id == volunteer.organisation_id,
@@ -713,7 +717,43 @@ def claim_round(session: Session, *, actor: Actor, round_id: uuid.UUID) -> Round
     if rnd is None or (rnd.vehicle_owner_id is not None
                        and rnd.vehicle_owner_id != volunteer.id):
         raise NotFound(*ROUND)
-    # One conditional UPDATE: the database, not this process, decides who wins.
+    tz = ZoneInfo(timezone)
+    start, end = rnd.starts_at.astimezone(tz), rnd.ends_at.astimezone(tz)
+    if rnd.starts_at <= (now or utcnow()):
+        raise Conflict(f"Cette tournée a commencé le {day_fr(start)} à {start:%H:%M} : "
+                       "elle ne peut plus être prise.",
+                       f"This round started on {day_en(start)} at {start:%H:%M}: it can no "
+                       "longer be taken.")
+    if rnd.driver_id == volunteer.id:
+        raise Conflict("Vous conduisez déjà cette tournée.", "You already drive this round.")
+    if rnd.driver_id is not None or rnd.status is not RoundStatus.open:
+        raise Conflict("Cette tournée vient d'être prise par quelqu'un d'autre.",
+                       "Someone else has just taken this round.")
+    overlapping = session.scalar(
+        select(Round).where(Round.driver_id == volunteer.id, Round.id != rnd.id,
+                            Round.status != RoundStatus.cancelled,
+                            Round.starts_at < rnd.ends_at, Round.ends_at > rnd.starts_at)
+        .order_by(Round.starts_at).limit(1))
+    if overlapping is not None:
+        o_start, o_end = overlapping.starts_at.astimezone(tz), overlapping.ends_at.astimezone(tz)
+        raise Conflict(f"Vous conduisez déjà la tournée n° {overlapping.number} le "
+                       f"{day_fr(o_start)} de {o_start:%H:%M} à {o_end:%H:%M} : elle "
+                       "chevauche celle-ci.",
+                       f"You already drive round {overlapping.number} on {day_en(o_start)} "
+                       f"from {o_start:%H:%M} to {o_end:%H:%M}: it overlaps this one.")
+    if not confirm and not within_availability(volunteer.availability, start, end):
+        slots = day_slots(volunteer.availability, start.weekday())
+        said_fr = ", ".join(f"{a}–{b}" for a, b in slots) or "aucune disponibilité"
+        said_en = ", ".join(f"{a}–{b}" for a, b in slots) or "no availability"
+        raise ConfirmationRequired(
+            f"Cette tournée ({day_fr(start)} {start:%H:%M}–{end:%H:%M}) sort de vos "
+            f"disponibilités (le {day_fr(start)} : {said_fr}). Confirmez pour la prendre "
+            "quand même.",
+            f"This round ({day_en(start)} {start:%H:%M}–{end:%H:%M}) is outside your "
+            f"availability ({day_en(start)}: {said_en}). Confirm to take it anyway.",
+            {"reason": "outside_availability"})
+    # One conditional UPDATE: the database, not this process, decides who wins (the check
+    # above only spares a needless question).
     result = session.execute(
         update(Round)
         .where(Round.id == rnd.id, Round.driver_id.is_(None),
@@ -728,12 +768,24 @@ def claim_round(session: Session, *, actor: Actor, round_id: uuid.UUID) -> Round
     return rnd
 
 
-def drop_round(session: Session, *, actor: Actor, round_id: uuid.UUID) -> Round:
-    """Give a claimed round back: it is open again for others."""
+def drop_round(session: Session, *, actor: Actor, round_id: uuid.UUID,
+               confirm: bool = False) -> Round:
+    """Give a claimed round back: it is open again for others. Once a stop is done or a
+    problem reported, only after the driver confirms (those marks stay)."""
     volunteer = _my_volunteer(session, actor)
     rnd = get_round(session, actor=actor, round_id=round_id)
     if rnd.driver_id != volunteer.id or rnd.status is not RoundStatus.claimed:
         raise Conflict("Vous ne conduisez pas cette tournée.", "You are not driving this round.")
+    marked = [s for s in _stops(session, rnd) if s.status is not StopStatus.pending]
+    if marked and not confirm:
+        done = sum(1 for s in marked if s.status is StopStatus.done)
+        problems = len(marked) - done
+        raise ConfirmationRequired(
+            f"Vous avez déjà fait {done} étape(s) et signalé {problems} problème(s) sur cette "
+            "tournée. Confirmez pour la rendre quand même : ces étapes restent enregistrées.",
+            f"You have already done {done} stop(s) and reported {problems} problem(s) on this "
+            "round. Confirm to give it back anyway: those stops stay recorded.",
+            {"reason": "stops_marked", "done": done, "problems": problems})
     rnd.driver_id = None
     rnd.claimed_at = None
     rnd.status = RoundStatus.open

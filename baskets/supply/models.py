@@ -30,6 +30,8 @@ class Farmer(IdMixin, Base):
     address: Mapped[str] = mapped_column(String(300))
     lat: Mapped[float]
     lon: Mapped[float]
+    # Whom a driver calls at pick-up time.
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
 
 
 class Product(IdMixin, Base):

@@ -9,7 +9,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from baskets.accounts.schemas import Siret
-from baskets.common.schemas import InModel, Latitude, Longitude, Name, OutModel
+from baskets.common.schemas import InModel, Latitude, Longitude, Name, OutModel, Phone
 from baskets.supply.models import Category
 
 Address = Annotated[str, Field(min_length=3, max_length=300)]
@@ -21,6 +21,7 @@ class FarmerIn(InModel):
     address: Address
     lat: Latitude
     lon: Longitude
+    contact_phone: Phone | None = None
 
 
 class FarmerPatch(InModel):
@@ -29,6 +30,7 @@ class FarmerPatch(InModel):
     address: Address | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
+    contact_phone: Phone | None = None
 
 
 class FarmerOut(OutModel):
@@ -38,6 +40,7 @@ class FarmerOut(OutModel):
     address: str
     lat: float
     lon: float
+    contact_phone: str | None = None
 
 
 class ProductIn(InModel):

@@ -41,3 +41,5 @@ class DistributionPoint(IdMixin, Base):
     opening_hours: Mapped[list[Any]] = mapped_column(default=list)
     capacity_kg: Mapped[float | None]
     capacity_baskets: Mapped[int | None]
+    # Whom a driver calls on arrival (the point's desk, not a person's own number).
+    contact_phone: Mapped[str | None] = mapped_column(String(32))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from baskets.common.schemas import InModel, Latitude, Longitude, Name, OpeningSlot, OutModel
+from baskets.common.schemas import InModel, Latitude, Longitude, Name, OpeningSlot, OutModel, Phone
 
 
 class TerritoryIn(InModel):
@@ -47,6 +47,7 @@ class DistributionPointIn(InModel):
     opening_hours: list[OpeningSlot] = Field(default_factory=list, max_length=50)
     capacity_kg: Annotated[float, Field(gt=0)] | None = None
     capacity_baskets: Annotated[int, Field(gt=0)] | None = None
+    contact_phone: Phone | None = None
 
 
 class DistributionPointPatch(InModel):
@@ -57,6 +58,7 @@ class DistributionPointPatch(InModel):
     opening_hours: list[OpeningSlot] | None = Field(default=None, max_length=50)
     capacity_kg: Annotated[float, Field(gt=0)] | None = None
     capacity_baskets: Annotated[int, Field(gt=0)] | None = None
+    contact_phone: Phone | None = None
 
 
 class DistributionPointOut(OutModel):
@@ -70,3 +72,4 @@ class DistributionPointOut(OutModel):
     opening_hours: list[OpeningSlot]
     capacity_kg: float | None
     capacity_baskets: int | None
+    contact_phone: str | None = None

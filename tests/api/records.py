@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -77,7 +77,9 @@ def make_records(session: Session, world: World) -> dict[str, uuid.UUID]:
         "project_theirs": _project(w["assoc2"], w["n2"]),
         "volunteer_mine": Volunteer(user_id=w["user_volunteer1"], organisation_id=w["team1"],
                                     home_area="Marseille 13e", lat=43.35, lon=5.43,
-                                    vehicle_kind=VehicleKind.car, capacity_kg=150),
+                                    vehicle_kind=VehicleKind.car, capacity_kg=150,
+                                    availability=[{"weekday": d, "start": "06:00",
+                                                   "end": "18:00"} for d in range(7)]),
         "volunteer_theirs": Volunteer(user_id=w["user_volunteer2"], organisation_id=w["team2"],
                                       home_area="Mulhouse", lat=47.75, lon=7.34,
                                       vehicle_kind=VehicleKind.car, capacity_kg=150),
@@ -148,7 +150,9 @@ def make_rounds(session: Session, world: World, ids: dict[str, uuid.UUID]
     side's volunteer with one stop."""
     w = world.ids
     made: dict[str, uuid.UUID] = {}
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    # Tomorrow morning (whatever the hour the tests run): inside the volunteer's availability.
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    first = datetime.combine(tomorrow, time(7, 0), tzinfo=UTC)
     for side, team in (("mine", "team1"), ("theirs", "team2")):
         van = f"van:{ids[f'vehicle_{side}']}"
         plan = RoundPlan(organisation_id=w[team], week_id=ids[f"week_{side}"],
@@ -161,6 +165,8 @@ def make_rounds(session: Session, world: World, ids: dict[str, uuid.UUID]
         session.add(plan)
         session.flush()
         for number, kind in ((1, "round"), (2, "driven")):
+            # The open round comes after the driven one: claiming it overlaps nothing.
+            start = first + timedelta(hours=3) if kind == "round" else first
             rnd = Round(plan_id=plan.id, organisation_id=w[team], week_id=ids[f"week_{side}"],
                         number=number, day=start.date().isoformat(), vehicle_ref=van,
                         vehicle_id=ids[f"vehicle_{side}"], vehicle_label="Camion 1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import uuid
 
@@ -29,8 +30,8 @@ def _csv(client: TestClient, world: World, week: uuid.UUID, who: str,
                           params={"format": "csv", **params})
     assert response.status_code == 200, response.text
     assert response.headers["content-disposition"] == 'attachment; filename="paniers.csv"'
-    lines = response.content.decode("utf-8-sig").strip("\r\n").split("\r\n")
-    return [line.split(";") for line in lines]
+    # A real CSV reader: a basket's contents hold quoted "; " separators.
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_coordinator_gets_every_basket_pseudonymously(client: TestClient, session: Session,

@@ -117,11 +117,15 @@ def test_association_registers_a_household(page: Any, live_server: LiveServer,
     page.get_by_role("link", name="Points de distribution").first.click()
     page.get_by_role("link", name=point, exact=True).click()
     page.get_by_role("heading", name="Liste de colisage").wait_for()
-    basket = page.get_by_role("row").filter(has_text="E2E-0001")
+    basket = page.locator("li.household").filter(has_text="E2E-0001")
     assert re.search(r"\d+(,\d)? kg", basket.inner_text()), basket.inner_text()
+    assert "Sans : Œufs" in basket.inner_text()
     basket.get_by_role("button", name="Marquer le panier de E2E-0001 comme retiré").click()
-    page.get_by_role("status").filter(has_text="Panier de E2E-0001 : retiré.").wait_for()
-    assert "oui" in page.get_by_role("row").filter(has_text="E2E-0001").inner_text()
+    page.get_by_role("status").filter(has_text="Tout est envoyé.").wait_for()
+    assert basket.get_attribute("data-state") == "collected"
+    page.reload()
+    basket = page.locator("li.household").filter(has_text="E2E-0001")
+    assert basket.locator("[data-state-label]").inner_text() == "Retiré"
     shot(page, tmp_path, "association-basket")
 
 

@@ -38,6 +38,7 @@ PAGES = [
     "/jobs", "/jobs/{job}", "/jobs/{job}/progress",
     "/rounds", "/rounds/{round}", "/weeks/{week}/rounds/export",
     "/engagements", "/report", "/report.csv", "/report.xlsx", "/matching",
+    "/sw.js", "/manifest.webmanifest",
 ]
 FRENCH_ERRORS = {403: "Accès refusé", 404: "Page introuvable"}
 

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Response
 
-from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
+from baskets.api.deps import (
+    ActorDep,
+    IdempotencyKey,
+    LocaleDep,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+)
 from baskets.api.routers.io import FormatQuery, _file
 from baskets.api.routers.jobs import submitted
+from baskets.common.idempotency import create_once
 from baskets.common.pagination import Page, paginate
+from baskets.db import utcnow
 from baskets.io import export
 from baskets.jobs.schemas import SubmittedOut
 from baskets.rounds import service, tasks
+from baskets.rounds.models import Round
 from baskets.rounds.schemas import (
     DriversIn,
     PlanIn,
@@ -102,6 +112,8 @@ def assign_drivers(week_id: uuid.UUID, actor: ActorDep, session: SessionDep,
 @router.get("/rounds/open", response_model=Page[RoundOut])
 def open_rounds(actor: ActorDep, session: SessionDep, page: PageDep) -> dict[str, Any]:
     query, volunteer = service.open_rounds(session, actor=actor)
+    # A round that has started can no longer be claimed: it is not offered.
+    query = query.where(Round.starts_at > utcnow())
     return paginate(session, query, limit=page.limit, offset=page.offset,
                     to_item=lambda r: service.round_out(session, r,
                                                         origin=(volunteer.lat, volunteer.lon)))
@@ -112,30 +124,53 @@ def my_rounds(actor: ActorDep, session: SessionDep) -> Any:
     return [service.round_out(session, r) for r in service.my_rounds(session, actor=actor)]
 
 
+ConfirmQuery = Annotated[bool, Query(description=(
+    "Confirmer après l'avertissement (409 confirmation_required) / confirm after the warning"))]
+
+
 @router.post("/rounds/{round_id}/claim", response_model=RoundOut)
-def claim(round_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Any:
-    return service.round_out(session, service.claim_round(session, actor=actor,
-                                                          round_id=round_id))
+def claim(round_id: uuid.UUID, actor: ActorDep, session: SessionDep, settings: SettingsDep,
+          confirm: ConfirmQuery = False) -> Any:
+    """Take an open round: 409 once it started or when it overlaps a round you drive; 409
+    `confirmation_required` outside your availability until repeated with `confirm=true`."""
+    return service.round_out(session, service.claim_round(
+        session, actor=actor, round_id=round_id, confirm=confirm, timezone=settings.timezone))
 
 
 @router.post("/rounds/{round_id}/drop", response_model=RoundOut)
-def drop(round_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Any:
+def drop(round_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+         confirm: ConfirmQuery = False) -> Any:
+    """Give a round back: 409 `confirmation_required` once a stop is done or reported, until
+    repeated with `confirm=true`."""
     return service.round_out(session, service.drop_round(session, actor=actor,
-                                                         round_id=round_id))
+                                                         round_id=round_id, confirm=confirm))
+
+
+def _mark(session: Any, actor: Any, round_id: uuid.UUID, stop_id: uuid.UUID,
+          data: StopDoneIn | StopProblemIn, key: str | None, outcome: str) -> Any:
+    """Mark the stop once per Idempotency-Key: a replay (a phone back online) changes nothing
+    and gets the first answer."""
+    return create_once(session, actor, key=key,
+                       route=f"rounds/{round_id}/stops/{stop_id}/{outcome}",
+                       payload=data, status_code=200,
+                       create=lambda: StopOut.model_validate(service.mark_stop(
+                           session, actor=actor, round_id=round_id, stop_id=stop_id,
+                           done=outcome == "done", note=data.note)))
 
 
 @router.post("/rounds/{round_id}/stops/{stop_id}/done", response_model=StopOut)
 def stop_done(round_id: uuid.UUID, stop_id: uuid.UUID, actor: ActorDep, session: SessionDep,
-              data: StopDoneIn = Body(default_factory=StopDoneIn)) -> Any:
-    return service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
-                             done=True, note=data.note)
+              data: StopDoneIn = Body(default_factory=StopDoneIn),
+              key: IdempotencyKey = None) -> Any:
+    """Mark a stop done; idempotent with an Idempotency-Key."""
+    return _mark(session, actor, round_id, stop_id, data, key, "done")
 
 
 @router.post("/rounds/{round_id}/stops/{stop_id}/problem", response_model=StopOut)
 def stop_problem(round_id: uuid.UUID, stop_id: uuid.UUID, data: StopProblemIn,
-                 actor: ActorDep, session: SessionDep) -> Any:
-    return service.mark_stop(session, actor=actor, round_id=round_id, stop_id=stop_id,
-                             done=False, note=data.note)
+                 actor: ActorDep, session: SessionDep, key: IdempotencyKey = None) -> Any:
+    """Report a problem at a stop, with a note; idempotent with an Idempotency-Key."""
+    return _mark(session, actor, round_id, stop_id, data, key, "problem")
 
 
 @router.get("/rounds/{round_id}/sheet", response_model=SheetOut)

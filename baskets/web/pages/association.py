@@ -6,6 +6,7 @@ for the API.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from baskets.supply.models import Category
 from baskets.supply.service import products_query
 from baskets.territory import service as territory
 from baskets.territory.models import DistributionPoint, Neighbourhood
+from baskets.web import marks
 from baskets.web.core import (
     FormDep,
     PageActorDep,
@@ -255,47 +257,60 @@ def _basket_week(session: Session, actor: Actor, week_id: uuid.UUID | None) -> W
     return next((w for w in weeks if w.id == week_id), None)
 
 
-def _contents(items: list[dict[str, Any]], names: dict[uuid.UUID, str], t: Translator) -> str:
-    parts = []
-    for item in items:
-        if item["kg"] <= 0:
-            continue
-        name = names.get(uuid.UUID(str(item["product_id"])), "?")
-        if item.get("pieces"):
-            parts.append(f"{name} ×{int(item['pieces'])}")
-        else:
-            parts.append(f"{name} {t.number(item['kg'], 1)} kg")
-    return ", ".join(parts)
+def _folded(text: str) -> str:
+    """Lower case without accents: "Bénédicte" is found by "benedicte"."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold())
+                   if not unicodedata.combining(c))
+
+
+def _found(household: Household, wanted: str) -> bool:
+    return not wanted or wanted in _folded(f"{household.reference} {household.contact_name or ''}")
 
 
 @router.get("/points/{point_id}")
 def point_page(request: Request, point_id: uuid.UUID, actor: PageActorDep,
-               session: SessionDep, week: uuid.UUID | None = None) -> Response:
-    """One point: schedule, the week's packing list, and each household's basket with its
-    collection mark (prints on A4)."""
+               session: SessionDep, week: uuid.UUID | None = None,
+               q: str | None = None) -> Response:
+    """One point on distribution day: a search by reference or contact name, one big
+    "Retiré" per household with its basket as packed, a live count of baskets collected;
+    then the packing list (0.1 kg or pieces, products too small to split named, baskets by
+    size) and the schedule. Works offline once opened (see baskets/web/offline.py) and
+    prints on A4."""
     actor.require(Role.association)
     point: DistributionPoint = territory.get_point(session, actor=actor, point_id=point_id)
     rows = list(session.scalars(households.households_query(actor, point_id=point.id)))
-    t = translator_for(request)
     shown = _basket_week(session, actor, week)
     packing = None
     baskets: dict[uuid.UUID, AllocatedBasket] = {}
-    names: dict[uuid.UUID, str] = {}
+    packed = None
     if shown is not None:
         packing = allocation.packing_list(session, actor=actor, week_id=shown.id,
                                           point_id=point.id)
         baskets = {b.household_id: b for b in session.scalars(allocation.baskets_query(
             session, actor=actor, week_id=shown.id, point_id=point.id))}
-        names = allocation.product_names(session)
+        packed = allocation.packed_baskets(session, list(baskets.values()))
+    names = allocation.product_names(session)
+    wanted = _folded(q or "").strip()
+    listed = [h for h in rows if _found(h, wanted)]
     return render(request, "association/point.html", {
         "point": point,
         "households": [(h, households.consumption_units(h.adults, h.children, h.infants))
                        for h in rows],
+        "listed": [{
+            "household": h, "basket": baskets.get(h.id),
+            "size": allocation.size_bucket(households.consumption_units(
+                h.adults, h.children, h.infants)),
+            "portions": packed.portions.get(baskets[h.id].id, ()) if packed and h.id in baskets
+            else (),
+            "kg": packed.basket_kg(baskets[h.id].id) if packed and h.id in baskets else None,
+            "excluded": [names.get(uuid.UUID(str(p)), "?") for p in h.excluded_products],
+        } for h in listed],
+        "q": q or "",
+        "collected": sum(1 for b in baskets.values() if b.collected is True),
+        "basket_count": len(baskets),
         "category_names": CATEGORY_NAMES,
         "today": date.today(),
         "week": shown, "weeks": allocated_weeks(session, actor), "packing": packing,
-        "baskets": baskets,
-        "contents": {hid: _contents(b.items, names, t) for hid, b in baskets.items()},
         "status_names": STATUS_NAMES,
         **_names(session, actor),
     })
@@ -304,8 +319,20 @@ def point_page(request: Request, point_id: uuid.UUID, actor: PageActorDep,
 @router.post("/baskets/{basket_id}/collected")
 def mark_collected(request: Request, basket_id: uuid.UUID, form: FormDep, actor: PageActorDep,
                    session: SessionDep) -> Response:
-    """Record whether the household collected its basket; back to the point's page."""
+    """Record whether the household collected its basket; back to the point's page. From
+    the page's offline queue (an Idempotency-Key header) the answer is JSON and a replay
+    changes nothing."""
     collected = text(form, "collected") == "yes"
+    if marks.queued(request):
+        def apply() -> marks.MarkOut:
+            marked = allocation.mark_collected(session, actor=actor, basket_id=basket_id,
+                                               collected=collected)
+            return marks.MarkOut(id=marked.id, at=marked.collected_at,
+                                 state="collected" if collected else "not_collected")
+
+        return marks.answer(request, session, actor, route=f"page:baskets/{basket_id}/collected",
+                            payload=marks.MarkIn(outcome="yes" if collected else "no"),
+                            mark=apply)
     basket = allocation.mark_collected(session, actor=actor, basket_id=basket_id,
                                        collected=collected)
     household = session.get(Household, basket.household_id)

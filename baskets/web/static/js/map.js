@@ -1,4 +1,5 @@
-// Maps: markers are vector circles, so they draw even when no tile can be loaded.
+// Maps: markers are vector circles (or numbered labels for a round's stops), so they draw
+// even when no tile can be loaded.
 (function () {
   "use strict";
   var COLOURS = { point: "#1f6f43", farm: "#b3541e", hub: "#1d3557" };
@@ -26,11 +27,23 @@
     markers.forEach(function (marker) {
       var label = document.createElement("span");
       label.textContent = marker.name;  // text, never HTML: names come from users
-      L.circleMarker([marker.lat, marker.lon], {
-        radius: marker.kind === "farm" ? 7 : 8, color: "#ffffff", weight: 2,
-        fillColor: COLOURS[marker.kind] || "#333333", fillOpacity: 0.95,
-        className: "marker-" + marker.kind
-      }).bindTooltip(label).addTo(map);
+      if (marker.label) {
+        // A round's stop: its number(s) in the order of the sheet, drawn as a DOM element.
+        var number = document.createElement("span");
+        number.textContent = marker.label;
+        var width = Math.max(26, 10 + 8 * marker.label.length);
+        L.marker([marker.lat, marker.lon], {
+          icon: L.divIcon({ html: number, className: "marker-number marker-" + marker.kind,
+                            iconSize: [width, 26], iconAnchor: [width / 2, 13] }),
+          title: marker.label + " — " + marker.name, alt: marker.label
+        }).bindTooltip(label).addTo(map);
+      } else {
+        L.circleMarker([marker.lat, marker.lon], {
+          radius: marker.kind === "farm" ? 7 : 8, color: "#ffffff", weight: 2,
+          fillColor: COLOURS[marker.kind] || "#333333", fillOpacity: 0.95,
+          className: "marker-" + marker.kind
+        }).bindTooltip(label).addTo(map);
+      }
       bounds.push([marker.lat, marker.lon]);
     });
     if (bounds.length) {
