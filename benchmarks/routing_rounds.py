@@ -101,9 +101,13 @@ def product_instance(stops: int, seed: int, shape: str) -> RoundsProblem:
             else:
                 made.append(Stop(f"p{k}", StopKind.DELIVERY, point(), window(810, 1110), kg, cold))
         else:
-            made.append(Stop(f"f{k}", StopKind.PICKUP, farm(), window(420, 720), kg, cold))
+            pickup = window(420, 720)
+            # Delivered within 1-3 h of the pick-up window: a volunteer's shift can hold both.
+            later = int(pickup.start) + rng.randint(60, 180)
+            made.append(Stop(f"f{k}", StopKind.PICKUP, farm(), pickup, kg, cold))
             made.append(
-                Stop(f"p{k}", StopKind.DELIVERY, point(), window(600, 1080), kg, cold, f"f{k}")
+                Stop(f"p{k}", StopKind.DELIVERY, point(), window(later, later + wide), kg, cold,
+                     f"f{k}")
             )
         k += 1
     hub = Hub("hub", HUB, TimeWindow(420, 780), TimeWindow(780, 1080))

@@ -73,9 +73,9 @@ TravelSource = Callable[[Sequence[Location]], TravelMatrix]
 _log = logging.getLogger(__name__)
 
 _KEEP_BONUS = 2  # re-planning: dropping a kept stop costs this many times more
-# Share of the budget left after building the model that VROOM may use; it usually stops
-# sooner (its search converges), and OR-Tools polishes for the rest of the budget.
-_VROOM_SHARE = 0.5
+# Share of the budget left after building the model that VROOM may use; it stops sooner
+# when its search converges, and OR-Tools polishes for the rest of the budget.
+_VROOM_SHARE = 0.8
 # Seconds kept back from the search for re-insertion and extraction.
 _RESERVE = 0.05
 # Construction heuristics with the share of the time left each may use. Local cheapest
@@ -612,7 +612,11 @@ def solve_model(
         params = _search_parameters(left() * share, _IMPROVE_START, solution_limit)
         return routing.SolveFromAssignmentWithParameters(start, params)
 
-    routing.CloseModelWithParameters(_search_parameters(time_limit, _IMPROVE_START, solution_limit))
+    # The closing limit also bounds reading routes back (`_restore`), which may take a while
+    # with breaks: never close with less than half a second.
+    routing.CloseModelWithParameters(
+        _search_parameters(max(0.5, time_limit), _IMPROVE_START, solution_limit)
+    )
     if initial_routes is not None:
         initial = _restore(built, initial_routes)
         if initial is not None:
@@ -623,21 +627,21 @@ def solve_model(
             return solution if solution is not None else initial
     # Constructions only (one solution each), fastest first so that there is an early
     # answer; the best start then gets guided local search for the time left.
-    starts: list[tuple[int, list[list[int]]]] = []
+    starts: list[tuple[int, pywrapcp.Assignment]] = []
     for strategy, share in _FIRST_SOLUTION_STRATEGIES:
         if left() <= 0 or (starts and strategy == _FALLBACK_STRATEGY):
             break
         solution = routing.SolveWithParameters(_search_parameters(left() * share, strategy, 1))
         if solution is not None:
-            # Routes, not the Assignment: the model reuses that object on the next solve.
-            starts.append((solution.ObjectiveValue(), node_routes(built, solution)))
+            # A copy: the model reuses the answer's object on the next solve (and reading
+            # routes back after a short search may fail on the search's limit).
+            starts.append((solution.ObjectiveValue(), routing.solver().Assignment(solution)))
     if starts:
-        best = _restore(built, min(starts, key=lambda s: s[0])[1])
-        if best is not None:
-            if left() <= 0.01:
-                return best
-            better = improve(best)
-            return better if better is not None else best
+        best = min(starts, key=lambda s: s[0])[1]
+        if left() <= 0.01:
+            return best
+        better = improve(best)
+        return better if better is not None else best
     # Last resort, always feasible: everything unserved, then local search inserts what fits.
     empty = routing.ReadAssignmentFromRoutes([[] for _ in built.vehicles], True)
     if empty is None or left() <= 0:
@@ -767,31 +771,44 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
 
 
 def _settle_unserved(
-    built: BuiltModel, solution: pywrapcp.Assignment | None
-) -> pywrapcp.Assignment | None:
+    built: BuiltModel,
+    solution: pywrapcp.Assignment | None,
+    rebuild: Callable[[], BuiltModel],
+) -> tuple[BuiltModel, pywrapcp.Assignment | None]:
     """Try every servable job the search left out in every route; keep the plan that takes
     them, and record why the others stay out (no room, or no vehicle could serve them alone).
+
+    The grown plan is read into a fresh model from `rebuild`: after a short search, the
+    searched model may fail to read routes back (its search limit is spent).
     """
-    if solution is None or not built.vehicles:
-        return solution
-    routes = node_routes(built, solution)
+    if not built.vehicles:
+        return built, solution
+    routes = (
+        node_routes(built, solution)
+        if solution is not None
+        else [[] for _ in built.vehicles]
+    )
     served = {built.visits[node - built.base].job for route in routes for node in route}
     missing = [j for j in range(len(built.jobs)) if j not in served and j not in built.excluded]
     if not missing:
-        return solution
+        return built, solution
     grown, reasons = insert_jobs(built, routes, missing)
     built.reasons.update(reasons)
     if len(reasons) == len(missing):
-        return solution
-    restored = built.routing.ReadAssignmentFromRoutes(
-        [[built.manager.NodeToIndex(node) for node in route] for route in grown], True
-    )
+        return built, solution
+    fresh = rebuild()
+    fresh.started = built.started
+    fresh.first_solution_at = built.first_solution_at
+    fresh.complete_at = built.complete_at
+    fresh.reasons = built.reasons
+    fresh.routing.CloseModelWithParameters(_search_parameters(30.0, _IMPROVE_START, None))
+    restored = _restore(fresh, grown)
     if restored is None:
         # The model and the insertion check disagree: keep the searched plan, and say so.
         _log.warning("re-inserted plan rejected by the model; keeping the searched plan")
-        return solution
-    built.note_solution(restored.ObjectiveValue())
-    return restored
+        return built, solution
+    fresh.note_solution(restored.ObjectiveValue())
+    return fresh, restored
 
 
 def solve_rounds(
@@ -805,7 +822,7 @@ def solve_rounds(
 ) -> RoundsResult:
     """Plan the rounds of `problem` within `time_limit` seconds, all stages included.
 
-    VROOM builds a plan (up to half the budget left after building the model; it usually
+    VROOM builds a plan (up to 80 % of the budget left after building the model; it often
     converges sooner); OR-Tools' guided local search polishes it under the full model for the
     rest of the budget. Without a VROOM plan, OR-Tools builds its own. A servable stop left
     out at the end is tried in every route before being reported.
@@ -851,7 +868,7 @@ def solve_rounds(
         solution_limit=solution_limit,
         initial_routes=initial,
     )
-    solution = _settle_unserved(built, solution)
+    built, solution = _settle_unserved(built, solution, lambda: build_model(problem, travel))
     return replace(extract_result(built, solution), engine=engine)
 
 
@@ -944,4 +961,7 @@ def replan_without_vehicle(
         solution_limit=solution_limit,
         initial_routes=initial,
     )
-    return extract_result(built, _settle_unserved(built, solution))
+    built, solution = _settle_unserved(
+        built, solution, lambda: build_model(reduced, travel, keep=kept_ids)
+    )
+    return extract_result(built, solution)

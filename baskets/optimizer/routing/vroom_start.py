@@ -34,7 +34,9 @@ _log = logging.getLogger(__name__)
 _COLD_SKILL = 1
 # Threads VROOM runs its heuristics on (the benchmark gives the VROOM peer as many).
 VROOM_THREADS = 2
-_EXPLORATION = 5  # VROOM's deepest search: the budget bounds it
+# VROOM's exploration level by seconds of budget per job: its constructions cannot be cut
+# short, and the deeper levels run more of them (level 5 at 200 stops needs ~10-40 s).
+_EXPLORATION = ((0.1, 5), (0.03, 3), (0.0, 1))
 
 
 def vroom_available() -> bool:
@@ -59,8 +61,10 @@ def vroom_routes(
         problem = _vroom_input(vroom, built)
         if problem is None:
             return None
+        jobs = max(1, len(built.jobs) - len(built.excluded))
+        level = next(level for least, level in _EXPLORATION if time_limit / jobs >= least)
         solution = problem.solve(
-            exploration_level=_EXPLORATION,
+            exploration_level=level,
             nb_threads=threads,
             timeout=timedelta(seconds=max(0.01, time_limit)),
         )
