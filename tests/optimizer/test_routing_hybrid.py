@@ -166,10 +166,15 @@ def test_checker_needs_room_for_the_break() -> None:
 
 # ------------------------------------------------------------------ the solver's model
 def test_breaks_are_planned_and_respected() -> None:
-    """The van takes its 30 min break within 11:00-13:00, and the stops that the break
-    leaves no time for are reported instead of planned."""
+    """A round over 11:00-13:00 takes its 30 min break then, between two visits, and a pair
+    that the break leaves no time for is reported instead of planned."""
     brk = Break("lunch", TimeWindow(660, 780), 30)
-    stops = pair("a", at(5), at(6)) + pair("b", at(-5), at(-6))
+    morning, afternoon = TimeWindow(480, 660), TimeWindow(780, 840)
+    stops = tuple(
+        Stop(s.id, s.kind, s.location, morning if s.source is None else afternoon, s.kg,
+             source=s.source)
+        for s in pair("a", at(5), at(6)) + pair("b", at(-5), at(-6))
+    )
     problem = RoundsProblem(stops, (van("v", breaks=(brk,)),), service=ServiceTime(10, 0))
     checked(problem)
     (route,) = solve_rounds(problem, time_limit=0.5, seed=0).routes
@@ -310,3 +315,35 @@ def test_hybrid_plans_pass_the_independent_check(stops: int, seed: int) -> None:
     """On random small days the plan is feasible by the checker and every stop is served
     or reported."""
     checked(small_day(stops, seed), time_limit=0.3)
+
+
+def test_problem_data_carries_fixed_costs_and_breaks() -> None:
+    """A scenario's vehicles may give a fixed cost and breaks; a round over the break's
+    window lists its break."""
+    from baskets.optimizer.routing import problem_from_data, result_to_data
+    from baskets.scenario import ScenarioError
+
+    data = {
+        "stops": [
+            {"id": "f", "kind": "pickup", "at": [43.31, 5.40], "window": ["08:00", "12:00"],
+             "kg": 20},
+            {"id": "p", "kind": "delivery", "at": [43.32, 5.41], "window": ["13:00", "14:00"],
+             "kg": 20, "source": "f"},
+        ],
+        "vehicles": [
+            {"id": "v", "capacity_kg": 100, "start": [43.30, 5.40], "shift": ["08:00", "16:00"],
+             "max_duration_min": 480, "fixed_cost": 25,
+             "breaks": [{"id": "lunch", "window": ["12:00", "13:30"], "duration_min": 30}]},
+        ],
+    }
+    problem = problem_from_data(data)
+    (vehicle,) = problem.vehicles
+    assert vehicle.fixed_cost == 25
+    assert vehicle.breaks == (Break("lunch", TimeWindow(720, 810), 30),)
+    out = result_to_data(solve_rounds(problem, time_limit=0.5, seed=0))
+    ((taken,),) = [r["breaks"] for r in out["routes"]]
+    assert taken["break_id"] == "lunch"
+    assert 720 <= taken["start_min"] <= 780
+    data["vehicles"][0]["breaks"][0]["duration_min"] = 120  # type: ignore[index]
+    with pytest.raises(ScenarioError, match=r"vehicles\[0\].breaks\[0\]: break lunch"):
+        problem_from_data(data)

@@ -13,8 +13,9 @@ the visit's service starts. Service starts within the visit's window (hub visits
 drop window for collected produce, its load window for produce to deliver). A vehicle
 leaves its start and reaches its end within its shift, leaving as late as useful, and the
 round lasts at most its maximum. Each break of a used vehicle lasts its duration wholly
-within its window, between two visits' services (the vehicle may be on its way); the
-checker places breaks itself. Paired produce rides from its pick-up to its delivery in one
+within its window, between two visits' services (the vehicle may be on its way), or before
+the vehicle leaves or after it is back (the driver is not at work then); the checker places
+breaks itself. Paired produce rides from its pick-up to its delivery in one
 vehicle; other pick-ups go to the hub in the vehicle that collected them; other deliveries
 are loaded at the hub by the vehicle that delivers them. Refrigerated produce rides only in
 refrigerated vehicles; the load never exceeds the capacity.
@@ -246,9 +247,15 @@ def _finish(
     depart: int,
 ) -> int | None:
     """Arrival at the end leaving at `depart`, break k between visits ``places[k]-1`` and
-    ``places[k]``; None if a window or a break cannot be kept."""
+    ``places[k]`` (0: before leaving, ``len(windows)``: after coming back); None if a window
+    or a break cannot be kept."""
     clock = depart
     b = 0
+    while b < len(breaks) and places[b] == 0:
+        lo, hi, length = breaks[b]
+        if lo + length > depart or lo > hi - length:
+            return None
+        b += 1
     for i in range(1, len(windows)):
         leave = clock + service[i - 1]
         way = drive[i - 1] + setup[i - 1]
@@ -264,7 +271,12 @@ def _finish(
         arrive = leave + way
         lo, hi = windows[i]
         if i == len(windows) - 1:
-            return arrive if arrive <= hi else None
+            if arrive > hi:
+                return None
+            # Breaks after coming back: the shift is over unless one must start by then.
+            if any(arrive > high - length for _, high, length in breaks[b:]):
+                return None
+            return arrive
         clock = max(arrive, lo)
         if clock > hi:
             return None
@@ -279,14 +291,21 @@ def _shortest_round(
     breaks: Sequence[tuple[int, int, int]],
     max_minutes: float,
 ) -> int | None:
-    """Seconds of the shortest feasible round within the maximum, or None."""
+    """Seconds of the shortest feasible round within the maximum, or None.
+
+    A break may also fall before the vehicle leaves or after it is back (the driver is
+    not at work then); in the round, it lengthens the round."""
     shift_start, shift_end = windows[0]
     best: int | None = None
-    for places in combinations_with_replacement(range(1, len(windows)), len(breaks)):
-        end = _finish(service, windows, drive, setup, breaks, places, shift_start)
+    for places in combinations_with_replacement(range(len(windows) + 1), len(breaks)):
+        earliest = max(
+            [shift_start]
+            + [lo + length for (lo, _, length), at in zip(breaks, places, strict=True) if at == 0]
+        )
+        end = _finish(service, windows, drive, setup, breaks, places, earliest)
         if end is None:
             continue
-        low, high = shift_start, shift_end + 1  # feasible at low, not at high
+        low, high = earliest, shift_end + 1  # feasible at low, not at high
         while high - low > 1:
             middle = (low + high) // 2
             if _finish(service, windows, drive, setup, breaks, places, middle) is None:

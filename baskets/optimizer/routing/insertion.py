@@ -8,7 +8,8 @@ The check follows the OR-Tools model exactly: transit = service of the origin + 
 the hub's fixed service when entering the hub), service starts within the visit's window,
 the vehicle leaves and returns within its shift, the round (leaving as late as useful) lasts
 at most the vehicle's maximum, the load stays within capacity, and each break of a used
-vehicle is taken between two visits (possibly on the way), starting within its window.
+vehicle is taken between two visits (possibly on the way), or before leaving or after coming
+back (the driver is not at work then), starting within its window.
 """
 
 from __future__ import annotations
@@ -34,12 +35,18 @@ def _end_time(
     built: BuiltModel, v: int, path: Sequence[int], depart: int, arcs: Sequence[int]
 ) -> int | None:
     """Arrival at the end of `path` leaving at `depart`, break k taken on arc ``arcs[k]``
-    (arc i goes from ``path[i-1]`` to ``path[i]``); None if a window or a break is missed."""
+    (arc i goes from ``path[i-1]`` to ``path[i]``; 0: before leaving, ``len(path)``: after
+    coming back); None if a window or a break is missed."""
     seconds, service = built.seconds[v], built.service_s
     earliest, latest = built.earliest, built.latest
     breaks = built.breaks[v]
     clock = depart
     b = 0
+    while b < len(breaks) and arcs[b] == 0:
+        _, lo, hi, duration = breaks[b]
+        if lo + duration > depart:
+            return None
+        b += 1
     for i in range(1, len(path)):
         a, node = path[i - 1], path[i]
         leave = clock + service[a]
@@ -57,6 +64,9 @@ def _end_time(
         clock = max(leave + travel, earliest[node])
         if clock > latest[node]:
             return None
+    # Breaks after coming back must still be able to start.
+    if any(clock > hi for _, _, hi, _ in breaks[b:]):
+        return None
     return clock
 
 
@@ -64,15 +74,19 @@ def _times_fit(built: BuiltModel, v: int, path: Sequence[int]) -> bool:
     """Windows, shift, breaks and maximum duration of `path` (start and end included)."""
     lo, hi = built.earliest[path[0]], built.latest[path[0]]
     span = built.max_span_s[v]
-    n_breaks = len(built.breaks[v]) if len(path) > 2 else 0
-    for arcs in combinations_with_replacement(range(1, len(path)), n_breaks):
-        end = _end_time(built, v, path, lo, arcs)
+    breaks = built.breaks[v]
+    n_breaks = len(breaks) if len(path) > 2 else 0
+    for arcs in combinations_with_replacement(range(len(path) + 1), n_breaks):
+        first = max(
+            [lo] + [b[1] + b[3] for b, at in zip(breaks[:n_breaks], arcs, strict=True) if at == 0]
+        )
+        end = _end_time(built, v, path, first, arcs)
         if end is None:
             continue
-        if end - lo <= span:
+        if end - first <= span:
             return True
         # Leaving later only removes waiting: find the latest departure that still fits.
-        good, bad = lo, hi + 1
+        good, bad = first, hi + 1
         while bad - good > 1:
             middle = (good + bad) // 2
             if _end_time(built, v, path, middle, arcs) is None:

@@ -655,9 +655,15 @@ def _is_hub(visit: _Visit) -> bool:
 
 
 def _planned_breaks(
-    built: BuiltModel, v: int, solution: pywrapcp.Assignment, starts: Sequence[int]
+    built: BuiltModel,
+    v: int,
+    solution: pywrapcp.Assignment,
+    starts: Sequence[int],
+    round_start: int,
+    round_end: int,
 ) -> tuple[PlannedBreak, ...]:
-    """The breaks vehicle `v` takes in `solution`; `starts` are its visits' start times."""
+    """The breaks vehicle `v` takes during its round in `solution`; `starts` are its visits'
+    start times (a break before leaving or after coming back is not listed)."""
     if not built.breaks[v]:
         return ()
     container = solution.IntervalVarContainer()
@@ -673,6 +679,8 @@ def _planned_breaks(
         if element is None or not element.PerformedValue():
             continue
         begin = element.StartValue()
+        if not starts or begin + duration <= round_start or begin >= round_end:
+            continue  # before leaving or after coming back: not part of the round
         after = sum(1 for start in starts if start < begin)
         planned.append(
             PlannedBreak(
@@ -745,7 +753,7 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
                     end_min=(end_s + offset) / 60,
                     km=metres / 1000,
                     duration_min=(end_s - start_s) / 60,
-                    breaks=_planned_breaks(built, v, solution, starts),
+                    breaks=_planned_breaks(built, v, solution, starts, start_s, end_s),
                 )
             )
     unserved: list[Unserved] = []
