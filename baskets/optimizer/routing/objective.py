@@ -10,4 +10,4 @@ from __future__ import annotations
 __all__ = ["DROP_PENALTY", "DURATION_COST"]
 
 DROP_PENALTY = 10_000_000_000  # > any plan's km, fixed costs and durations (10 million km)
-DURATION_COST = 3  # per second of round: an hour of a driver's time weighs like 10.8 km
+DURATION_COST = 8  # per second of round: an hour of a driver's time weighs like 28.8 km

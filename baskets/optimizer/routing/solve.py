@@ -309,6 +309,7 @@ def build_model(
     travel: TravelSource | None = None,
     *,
     keep: frozenset[str] = frozenset(),
+    waiting_cost: bool = True,
 ) -> BuiltModel:
     """Build the OR-Tools routing model of `problem`.
 
@@ -321,6 +322,10 @@ def build_model(
         great-circle x ``problem.road_factor`` by default.
     keep
         Stop ids whose dropping costs more than others' (re-planning keeps them first).
+    waiting_cost
+        True: a round's duration (waiting included) costs through the time dimension's span.
+        False: the search's proxy, much faster to search: each arc costs its metres plus its
+        seconds (service and driving), so only waiting goes uncounted.
 
     Returns
     -------
@@ -444,11 +449,22 @@ def build_model(
         if same not in matrix_ids:
             matrix_ids[same] = routing.RegisterTransitMatrix(seconds[v])
         transit.append(matrix_ids[same])
-    # Kilometres on the arcs, duration through the span, fixed costs per used vehicle.
-    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(metres))
+    # Kilometres on the arcs, duration through the span (or, for the proxy, each arc's
+    # seconds on the arc), fixed costs per used vehicle.
     routing.AddDimensionWithVehicleTransits(transit, horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
-    time_dim.SetSpanCostCoefficientForAllVehicles(DURATION_COST)
+    if waiting_cost:
+        routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(metres))
+        time_dim.SetSpanCostCoefficientForAllVehicles(DURATION_COST)
+    else:
+        metres_np = np.asarray(metres, dtype=np.int64)
+        arc_ids: dict[int, int] = {}
+        for v in range(len(vehicles)):
+            same = id(seconds[v])
+            if same not in arc_ids:
+                arc_cost = metres_np + DURATION_COST * np.asarray(seconds[v], dtype=np.int64)
+                arc_ids[same] = routing.RegisterTransitMatrix(arc_cost.tolist())
+            routing.SetArcCostEvaluatorOfVehicle(arc_ids[same], v)
     load = routing.RegisterUnaryTransitVector(built.grams)
     routing.AddDimensionWithVehicleCapacity(load, 0, built.capacity_g, True, "load")
     for v, cost in enumerate(built.fixed_cost):
@@ -869,15 +885,41 @@ def solve_rounds(
         if initial is not None:
             engine = "vroom+ortools"
             initial = fitting_routes(built, initial)
-    solution = solve_model(
-        built,
+    # Guided local search on the proxy (no span cost: an order of magnitude more moves per
+    # second), then the plan is judged on the full model against the start it came from.
+    proxy = build_model(problem, travel, waiting_cost=False)
+    proxy.started = started
+    proxy.first_solution_at = built.first_solution_at
+    proxy.complete_at = built.complete_at
+    searched = solve_model(
+        proxy,
         time_limit=max(0.01, left()),
         seed=seed,
         solution_limit=solution_limit,
         initial_routes=initial,
     )
+    candidates = [] if initial is None else [initial]
+    if searched is not None:
+        candidates.append(node_routes(proxy, searched))
+    solution = _best_on_full_model(built, candidates)
     built, solution = _settle_unserved(built, solution, lambda: build_model(problem, travel))
     return replace(extract_result(built, solution), engine=engine)
+
+
+def _best_on_full_model(
+    built: BuiltModel, candidates: Sequence[Sequence[Sequence[int]]]
+) -> pywrapcp.Assignment | None:
+    """The candidate plan (node routes) of least cost on the full model, read into it."""
+    built.routing.CloseModelWithParameters(_search_parameters(30.0, _IMPROVE_START, None))
+    best: pywrapcp.Assignment | None = None
+    for routes in candidates:
+        assignment = _restore(built, routes)
+        if assignment is not None and (
+            best is None or assignment.ObjectiveValue() < best.ObjectiveValue()
+        ):
+            # A copy: the next read reuses the model's assignment object.
+            best = built.routing.solver().Assignment(assignment)
+    return best
 
 
 def _whole_jobs(built: BuiltModel, listed: list[int]) -> list[int]:
