@@ -78,6 +78,10 @@ _KEEP_BONUS = 2  # re-planning: dropping a kept stop costs this many times more
 _VROOM_SHARE = 0.8
 # Seconds kept back from the search for re-insertion and extraction.
 _RESERVE = 0.05
+# Seconds for reading the searched plan into the full model, which also times its visits
+# (leaving late rather than waiting): reading takes all the time it is given when rounds
+# have breaks, so it gets a share of the budget between these bounds.
+_JUDGING = (0.2, 3.0, 0.1)  # least, most, share of the budget
 # Construction heuristics with the share of the time left each may use. Local cheapest
 # insertion is fast and always answers early; parallel cheapest insertion is slower on
 # hundreds of pick-up/delivery pairs but usually needs fewer vehicles; path cheapest arc alone
@@ -825,7 +829,7 @@ def _settle_unserved(
     fresh.first_solution_at = built.first_solution_at
     fresh.complete_at = built.complete_at
     fresh.reasons = built.reasons
-    fresh.routing.CloseModelWithParameters(_search_parameters(30.0, _IMPROVE_START, None))
+    fresh.routing.CloseModelWithParameters(_search_parameters(_JUDGING[1], _IMPROVE_START, None))
     restored = _restore(fresh, grown)
     if restored is None:
         # The model and the insertion check disagree: keep the searched plan, and say so.
@@ -887,33 +891,40 @@ def solve_rounds(
             initial = fitting_routes(built, initial)
     # Guided local search on the proxy (no span cost: an order of magnitude more moves per
     # second), then the plan is judged on the full model against the start it came from.
+    least, most, share = _JUDGING
+    judging = min(most, max(least, share * time_limit))
     proxy = build_model(problem, travel, waiting_cost=False)
     proxy.started = started
     proxy.first_solution_at = built.first_solution_at
     proxy.complete_at = built.complete_at
     searched = solve_model(
         proxy,
-        time_limit=max(0.01, left()),
+        time_limit=max(0.01, left() - judging),
         seed=seed,
         solution_limit=solution_limit,
         initial_routes=initial,
     )
     candidates = [] if initial is None else [initial]
     if searched is not None:
-        candidates.append(node_routes(proxy, searched))
-    solution = _best_on_full_model(built, candidates)
+        candidates.insert(0, node_routes(proxy, searched))
+    solution = _best_on_full_model(built, candidates, judging / max(1, len(candidates)))
+    if solution is None and searched is not None:
+        # The full model could not read the plan in time: keep the proxy's own timing.
+        built, solution = proxy, searched
     built, solution = _settle_unserved(built, solution, lambda: build_model(problem, travel))
     return replace(extract_result(built, solution), engine=engine)
 
 
 def _best_on_full_model(
-    built: BuiltModel, candidates: Sequence[Sequence[Sequence[int]]]
+    built: BuiltModel, candidates: Sequence[Sequence[Sequence[int]]], seconds: float
 ) -> pywrapcp.Assignment | None:
-    """The candidate plan (node routes) of least cost on the full model, read into it."""
-    built.routing.CloseModelWithParameters(_search_parameters(30.0, _IMPROVE_START, None))
+    """The candidate plan (node routes) of least cost on the full model, read into it
+    within `seconds` each; None if none could be read."""
+    built.routing.CloseModelWithParameters(_search_parameters(seconds, _IMPROVE_START, None))
     best: pywrapcp.Assignment | None = None
     for routes in candidates:
-        assignment = _restore(built, routes)
+        indices = [[built.manager.NodeToIndex(node) for node in route] for route in routes]
+        assignment = built.routing.ReadAssignmentFromRoutes(indices, True)
         if assignment is not None and (
             best is None or assignment.ObjectiveValue() < best.ObjectiveValue()
         ):
