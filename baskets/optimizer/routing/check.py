@@ -214,7 +214,9 @@ def check_plan(
         breaks = sorted(
             (_sec(b.window.start), _sec(b.window.end), _sec(b.duration_min)) for b in vehicle.breaks
         )
-        duration = _shortest_round(service, windows, drive, setup, breaks, vehicle.max_duration_min)
+        duration = _shortest_round(
+            _Round(service, windows, drive, setup, breaks), vehicle.max_duration_min
+        )
         if duration is None:
             problems.append(
                 f"{vehicle_id}: no schedule keeps the windows, shift, breaks and "
@@ -237,18 +239,24 @@ def check_plan(
     return report
 
 
-def _finish(
-    service: Sequence[int],
-    windows: Sequence[tuple[int, int]],
-    drive: Sequence[int],
-    setup: Sequence[int],
-    breaks: Sequence[tuple[int, int, int]],
-    places: Sequence[int],
-    depart: int,
-) -> int | None:
+@dataclass(frozen=True)
+class _Round:
+    """A round's seconds: service per place (start first, end last), windows, driving and
+    hub setup per arc, breaks as (window start, window end, length)."""
+
+    service: Sequence[int]
+    windows: Sequence[tuple[int, int]]
+    drive: Sequence[int]
+    setup: Sequence[int]
+    breaks: Sequence[tuple[int, int, int]]
+
+
+def _finish(round_: _Round, places: Sequence[int], depart: int) -> int | None:
     """Arrival at the end leaving at `depart`, break k between visits ``places[k]-1`` and
     ``places[k]`` (0: before leaving, ``len(windows)``: after coming back); None if a window
     or a break cannot be kept."""
+    service, windows, drive, setup = round_.service, round_.windows, round_.drive, round_.setup
+    breaks = round_.breaks
     clock = depart
     b = 0
     while b < len(breaks) and places[b] == 0:
@@ -283,18 +291,12 @@ def _finish(
     return clock
 
 
-def _shortest_round(
-    service: Sequence[int],
-    windows: Sequence[tuple[int, int]],
-    drive: Sequence[int],
-    setup: Sequence[int],
-    breaks: Sequence[tuple[int, int, int]],
-    max_minutes: float,
-) -> int | None:
+def _shortest_round(round_: _Round, max_minutes: float) -> int | None:
     """Seconds of the shortest feasible round within the maximum, or None.
 
     A break may also fall before the vehicle leaves or after it is back (the driver is
     not at work then); in the round, it lengthens the round."""
+    windows, breaks = round_.windows, round_.breaks
     shift_start, shift_end = windows[0]
     best: int | None = None
     for places in combinations_with_replacement(range(len(windows) + 1), len(breaks)):
@@ -302,17 +304,17 @@ def _shortest_round(
             [shift_start]
             + [lo + length for (lo, _, length), at in zip(breaks, places, strict=True) if at == 0]
         )
-        end = _finish(service, windows, drive, setup, breaks, places, earliest)
+        end = _finish(round_, places, earliest)
         if end is None:
             continue
         low, high = earliest, shift_end + 1  # feasible at low, not at high
         while high - low > 1:
             middle = (low + high) // 2
-            if _finish(service, windows, drive, setup, breaks, places, middle) is None:
+            if _finish(round_, places, middle) is None:
                 high = middle
             else:
                 low = middle
-        latest = _finish(service, windows, drive, setup, breaks, places, low)
+        latest = _finish(round_, places, low)
         assert latest is not None
         length = latest - low
         if best is None or length < best:
