@@ -28,7 +28,7 @@ __all__ = ["fitting_routes", "insert_jobs", "route_fits"]
 
 # Full checks tried per job before it is reported "fleet full": each is exact, and the
 # candidates come cheapest first, so the bound is only reached on hopeless jobs.
-_MAX_FULL_CHECKS = 2000
+_MAX_FULL_CHECKS = 500
 
 
 def _end_time(
@@ -70,13 +70,36 @@ def _end_time(
     return clock
 
 
+def _break_arcs(built: BuiltModel, v: int, path: Sequence[int]) -> list[int]:
+    """Where a break may go: before leaving, after coming back, and the arcs whose earliest
+    departure and latest arrival (breaks left out, which only delay) leave room for one."""
+    seconds, service = built.seconds[v], built.service_s
+    soonest = [built.earliest[path[0]]]
+    for k in range(1, len(path)):
+        ready = soonest[-1] + seconds[path[k - 1]][path[k]]
+        soonest.append(max(built.earliest[path[k]], ready))
+    lateness = [built.latest[path[-1]]] * len(path)
+    for k in range(len(path) - 2, -1, -1):
+        lateness[k] = min(built.latest[path[k]], lateness[k + 1] - seconds[path[k]][path[k + 1]])
+    arcs = [0]
+    for i in range(1, len(path)):
+        leave = soonest[i - 1] + service[path[i - 1]]
+        if any(
+            max(leave, lo) <= hi and max(leave, lo) + duration <= lateness[i]
+            for _, lo, hi, duration in built.breaks[v]
+        ):
+            arcs.append(i)
+    arcs.append(len(path))
+    return arcs
+
+
 def _times_fit(built: BuiltModel, v: int, path: Sequence[int]) -> bool:
     """Windows, shift, breaks and maximum duration of `path` (start and end included)."""
     lo, hi = built.earliest[path[0]], built.latest[path[0]]
     span = built.max_span_s[v]
     breaks = built.breaks[v]
     n_breaks = len(breaks) if len(path) > 2 else 0
-    for arcs in combinations_with_replacement(range(len(path) + 1), n_breaks):
+    for arcs in combinations_with_replacement(_break_arcs(built, v, path), n_breaks):
         first = max(
             [lo] + [b[1] + b[3] for b, at in zip(breaks[:n_breaks], arcs, strict=True) if at == 0]
         )

@@ -801,13 +801,14 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
 def _settle_unserved(
     built: BuiltModel,
     solution: pywrapcp.Assignment | None,
-    rebuild: Callable[[], BuiltModel],
+    rebuild: Callable[[bool], BuiltModel],
 ) -> tuple[BuiltModel, pywrapcp.Assignment | None]:
     """Try every servable job the search left out in every route; keep the plan that takes
     them, and record why the others stay out (no room, or no vehicle could serve them alone).
 
-    The grown plan is read into a fresh model from `rebuild`: after a short search, the
-    searched model may fail to read routes back (its search limit is spent).
+    The grown plan is read into a fresh model from `rebuild` (given whether waiting costs):
+    after a short search, the searched model may fail to read routes back (its search limit
+    is spent).
     """
     if not built.vehicles:
         return built, solution
@@ -824,19 +825,28 @@ def _settle_unserved(
     built.reasons.update(reasons)
     if len(reasons) == len(missing):
         return built, solution
-    fresh = rebuild()
-    fresh.started = built.started
-    fresh.first_solution_at = built.first_solution_at
-    fresh.complete_at = built.complete_at
-    fresh.reasons = built.reasons
-    fresh.routing.CloseModelWithParameters(_search_parameters(_JUDGING[1], _IMPROVE_START, None))
-    restored = _restore(fresh, grown)
-    if restored is None:
-        # The model and the insertion check disagree: keep the searched plan, and say so.
-        _log.warning("re-inserted plan rejected by the model; keeping the searched plan")
-        return built, solution
-    fresh.note_solution(restored.ObjectiveValue())
-    return fresh, restored
+    # The full model first (it times the visits best), then the proxy, which reads routes
+    # back fast; route by route only on the proxy (the full model takes all its limit).
+    for waiting_cost in (True, False):
+        fresh = rebuild(waiting_cost)
+        fresh.started = built.started
+        fresh.first_solution_at = built.first_solution_at
+        fresh.complete_at = built.complete_at
+        fresh.reasons = built.reasons
+        fresh.routing.CloseModelWithParameters(
+            _search_parameters(_JUDGING[1], _IMPROVE_START, None)
+        )
+        if waiting_cost:
+            indices = [[fresh.manager.NodeToIndex(node) for node in route] for route in grown]
+            restored = fresh.routing.ReadAssignmentFromRoutes(indices, True)
+        else:
+            restored = _restore(fresh, grown)
+        if restored is not None:
+            fresh.note_solution(restored.ObjectiveValue())
+            return fresh, restored
+    # The model and the insertion check disagree: keep the searched plan, and say so.
+    _log.warning("re-inserted plan rejected by the model; keeping the searched plan")
+    return built, solution
 
 
 def solve_rounds(
@@ -911,7 +921,9 @@ def solve_rounds(
     if solution is None and searched is not None:
         # The full model could not read the plan in time: keep the proxy's own timing.
         built, solution = proxy, searched
-    built, solution = _settle_unserved(built, solution, lambda: build_model(problem, travel))
+    built, solution = _settle_unserved(
+        built, solution, lambda full: build_model(problem, travel, waiting_cost=full)
+    )
     return replace(extract_result(built, solution), engine=engine)
 
 
@@ -1023,6 +1035,6 @@ def replan_without_vehicle(
         initial_routes=initial,
     )
     built, solution = _settle_unserved(
-        built, solution, lambda: build_model(reduced, travel, keep=kept_ids)
+        built, solution, lambda full: build_model(reduced, travel, keep=kept_ids, waiting_cost=full)
     )
     return extract_result(built, solution)
