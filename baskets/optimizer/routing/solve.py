@@ -11,10 +11,14 @@ plus kilometres driven plus `_DURATION_COST` per second of round (driving, servi
 and waiting), so that fewer, fuller and shorter rounds win.
 
 `solve_rounds` runs two stages within one time budget: VROOM (`vroom_start`) builds a plan
-quickly and with few vehicles; OR-Tools' guided local search starts from it and polishes
-under the full model. If VROOM is missing, fails or leaves stops out, OR-Tools' own
-constructions and local search take over; a stop still unserved at the end is reported
-"fleet full" only when it fits in no route (`insertion`), and the plan takes it otherwise.
+quickly and with few vehicles; OR-Tools' guided local search starts from it and polishes it
+on a proxy of the model (same constraints; each arc costs its metres and seconds instead of
+the rounds' spans, which makes each move an order of magnitude cheaper to evaluate); the
+polished plan and VROOM's are then read into the full model, which times the visits (leaving
+late rather than waiting) and keeps the cheaper. If VROOM is missing, fails or leaves stops
+out, OR-Tools' own constructions and local search take over; a stop still unserved at the
+end is reported "fleet full" only when it fits in no route (`insertion`), and the plan takes
+it otherwise.
 
 Integer units inside the model: seconds, grams and metres; converted once, here.
 
@@ -861,9 +865,10 @@ def solve_rounds(
     """Plan the rounds of `problem` within `time_limit` seconds, all stages included.
 
     VROOM builds a plan (up to 80 % of the budget left after building the model; it often
-    converges sooner); OR-Tools' guided local search polishes it under the full model for the
-    rest of the budget. Without a VROOM plan, OR-Tools builds its own. A servable stop left
-    out at the end is tried in every route before being reported.
+    converges sooner); OR-Tools' guided local search polishes it on the proxy model for the
+    rest of the budget but a share kept to read the plans into the full model, which keeps
+    the cheaper of VROOM's and the polished one. Without a VROOM plan, OR-Tools builds its
+    own. A servable stop left out at the end is tried in every route before being reported.
 
     Parameters
     ----------
