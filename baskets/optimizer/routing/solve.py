@@ -31,6 +31,7 @@ far the search gets depends on the machine's load, so the answer may differ from
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -82,6 +83,8 @@ _KEEP_BONUS = 2  # re-planning: dropping a kept stop costs this many times more
 _VROOM_SHARE = 0.8
 # Seconds kept back from the search for re-insertion and extraction.
 _RESERVE = 0.05
+# Least seconds a model may take to read a whole plan back (fast unless it is large).
+_READ_LIMIT = 10.0
 # Seconds for reading the searched plan into the full model, which also times its visits
 # (leaving late rather than waiting): reading takes all the time it is given when rounds
 # have breaks, so it gets a share of the budget between these bounds.
@@ -560,12 +563,16 @@ def node_routes(built: BuiltModel, solution: pywrapcp.Assignment) -> list[list[i
     return routes
 
 
-def _restore(built: BuiltModel, routes: Sequence[Sequence[int]]) -> pywrapcp.Assignment | None:
+def _restore(
+    built: BuiltModel, routes: Sequence[Sequence[int]], seconds: float = math.inf
+) -> pywrapcp.Assignment | None:
     """The assignment of `routes` (node numbers per vehicle), or None if the model rejects it.
 
-    When the whole plan is rejected, routes are added one by one and a rejected route is left
-    empty (its jobs become unserved, for the search to insert again).
+    When the whole plan is rejected, routes are added one by one for up to `seconds`, and a
+    rejected route (or one not tried in time) is left empty: its jobs become unserved, for
+    the search to insert again.
     """
+    started = time.perf_counter()
     routing, manager = built.routing, built.manager
     indices = [[manager.NodeToIndex(node) for node in route] for route in routes]
     whole = routing.ReadAssignmentFromRoutes(indices, True)
@@ -573,7 +580,7 @@ def _restore(built: BuiltModel, routes: Sequence[Sequence[int]]) -> pywrapcp.Ass
         return whole
     kept: list[list[int]] = [[] for _ in routes]
     for v, route in enumerate(indices):
-        if not route:
+        if not route or time.perf_counter() - started > seconds:
             continue
         kept[v] = route
         if routing.ReadAssignmentFromRoutes(kept, True) is None:
@@ -636,13 +643,13 @@ def solve_model(
         params = _search_parameters(left() * share, _IMPROVE_START, solution_limit)
         return routing.SolveFromAssignmentWithParameters(start, params)
 
-    # The closing limit also bounds reading routes back (`_restore`), which may take a while
-    # with breaks: never close with less than half a second.
+    # The closing limit also bounds reading routes back (`_restore`), which a loaded machine
+    # or a thousand stops can make slow: a start is worth waiting for.
     routing.CloseModelWithParameters(
-        _search_parameters(max(0.5, time_limit), _IMPROVE_START, solution_limit)
+        _search_parameters(max(_READ_LIMIT, time_limit), _IMPROVE_START, solution_limit)
     )
     if initial_routes is not None:
-        initial = _restore(built, initial_routes)
+        initial = _restore(built, initial_routes, max(0.0, left()))
         if initial is not None:
             built.note_solution(initial.ObjectiveValue())
             if left() <= 0.01:
@@ -844,7 +851,7 @@ def _settle_unserved(
             indices = [[fresh.manager.NodeToIndex(node) for node in route] for route in grown]
             restored = fresh.routing.ReadAssignmentFromRoutes(indices, True)
         else:
-            restored = _restore(fresh, grown)
+            restored = _restore(fresh, grown, _JUDGING[1])
         if restored is not None:
             fresh.note_solution(restored.ObjectiveValue())
             return fresh, restored
