@@ -546,7 +546,7 @@ def summarise(rows: list[Row], reference: str) -> None:
             f"hours x{ratio(ours.check.hours, ref.check.hours):.3f}"
         )
         print(line)
-        if ok and ref.served == ref.stops:
+        if ok and ref.served == ref.stops and ref.check.feasible:
             km_r.append(ratio(ours.check.km, ref.check.km))
             h_r.append(ratio(ours.check.hours, ref.check.hours))
     complete = sum(1 for ours, _ in pairs if ours.served == ours.stops and ours.check.feasible)
@@ -559,7 +559,7 @@ def summarise(rows: list[Row], reference: str) -> None:
         print(
             f"  km ratio mean {statistics.mean(km_r):.3f} max {max(km_r):.3f}; "
             f"hours ratio mean {statistics.mean(h_r):.3f} max {max(h_r):.3f} "
-            f"(over {len(km_r)} instances both complete)"
+            f"(over {len(km_r)} instances both complete and feasible)"
         )
 
 
