@@ -14,7 +14,7 @@ solvers). PyVRP has no drivers' breaks: its plans are checked with them all the 
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/routing.py rounds --sizes 80,200 --seeds 11,12 \
+    PYTHONPATH=. python benchmarks/routing.py rounds --sizes 80,200 --seeds 7 \
         --shapes all --time-limit 30
 """
 
