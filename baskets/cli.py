@@ -202,9 +202,16 @@ def solve_routes(
         raise typer.Exit(code=2)
 
     def run() -> dict[str, Any]:
-        from baskets.optimizer.routing import read_problem, result_to_data, run_vrplib, solve_rounds
+        from baskets.optimizer.routing import read_problem, result_to_data, solve_rounds
 
         if vrplib is not None:
+            try:
+                from baskets.optimizer.routing.contract import run_vrplib
+            except ImportError as exc:
+                raise ScenarioError(
+                    "--vrplib needs PyVRP, an optional extra: pip install 'baskets[bench]' "
+                    "(or 'pyvrp>=0.14,<0.15')"
+                ) from exc
             return run_vrplib(vrplib, time_limit=time_limit, seed=seed)
         assert scenario is not None
         problem = read_problem(scenario)

@@ -1,14 +1,20 @@
-"""Round planner against the best-known solutions (BKS) and PyVRP at equal time.
+"""Routing benchmarks, in two sections.
 
-Runs `baskets.optimizer.routing.contract.solve_instance` (PyVRP start + OR-Tools guided local
-search) and a plain PyVRP run with the same budget and seed on every instance of the shared
-benchmark folder, plus one generated 1,000-client VRPTW instance (Gehring-Homberger R1-like,
-no BKS), one after the other on one thread. Prints per instance: cost, gap to BKS, gap to
-PyVRP, time to first solution, vehicles; then the means per set.
+``rounds``: the product path (`solve_rounds`: VROOM construction, OR-Tools polish of the full
+model) against VROOM and PyVRP on generated product-shaped days (see `routing_rounds.py`).
+
+``vrplib``: the benchmark contract on Solomon VRPTW / VRPLIB CVRP files, which is NOT the
+product path: `baskets.optimizer.routing.contract.solve_instance` (PyVRP start + OR-Tools
+guided local search) against the best-known solutions (BKS) and a plain PyVRP run with the
+same budget and seed on every instance of the shared benchmark folder, plus one generated
+1,000-client VRPTW instance (Gehring-Homberger R1-like, no BKS), one after the other on one
+thread. Prints per instance: cost, gap to BKS, gap to PyVRP, time to first solution,
+vehicles; then the means per set. Needs the ``bench`` extra (PyVRP).
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/routing.py --time-limit 10 --seed 1
+    PYTHONPATH=. python benchmarks/routing.py rounds --sizes 80,200 --time-limit 30
+    PYTHONPATH=. python benchmarks/routing.py vrplib --time-limit 10 --seed 1
 """
 
 from __future__ import annotations
@@ -27,17 +33,6 @@ from pathlib import Path
 import pyvrp
 import pyvrp.stop
 
-from baskets.optimizer.routing import (
-    Hub,
-    Location,
-    RoundsProblem,
-    Stop,
-    StopKind,
-    TimeWindow,
-    Vehicle,
-    VehicleKind,
-    solve_rounds,
-)
 from baskets.optimizer.routing.contract import (
     evaluate_routes,
     pyvrp_routes,
@@ -99,70 +94,6 @@ def generate_r1(path: Path, clients: int, seed: int) -> None:
         ready, due = max(0, centre - half), min(latest, centre + half)
         lines.append(f"{i} {x} {y} {rng.randint(1, 50)} {ready} {due} 10")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def product_problem(jobs: int, seed: int) -> RoundsProblem:
-    """A random Marseille-area week: farm -> point pairs, hub collections and hub deliveries."""
-    rng = random.Random(seed)
-    hub_at = Location(43.3337, 5.3882)
-
-    def place(spread: float) -> Location:
-        return Location(43.30 + rng.uniform(-spread, spread), 5.42 + rng.uniform(-spread, spread))
-
-    def window(earliest: int, latest: int) -> TimeWindow:
-        start = rng.randint(earliest, latest)
-        return TimeWindow(start, start + rng.choice([60, 120, 180]))
-
-    stops: list[Stop] = []
-    for k in range(jobs):
-        kg = rng.randint(10, 150)
-        cold = rng.random() < 0.2
-        shape = rng.random()
-        if shape < 0.4:
-            stops.append(Stop(f"f{k}", StopKind.PICKUP, place(0.2), window(420, 540), kg, cold))
-            stops.append(
-                Stop(f"p{k}", StopKind.DELIVERY, place(0.08), window(600, 720), kg, cold, f"f{k}")
-            )
-        elif shape < 0.7:
-            stops.append(Stop(f"f{k}", StopKind.PICKUP, place(0.2), window(420, 540), kg, cold))
-        else:
-            stops.append(Stop(f"p{k}", StopKind.DELIVERY, place(0.08), window(630, 720), kg, cold))
-    hub = Hub("hub", hub_at, TimeWindow(360, 720), TimeWindow(600, 900))
-    vehicles = tuple(
-        Vehicle(
-            f"v{k}",
-            800 if k % 3 == 0 else 400,
-            k % 3 == 0,
-            hub_at,
-            hub_at,
-            TimeWindow(360, 960),
-            480,
-            VehicleKind.REFRIGERATED_VAN if k % 3 == 0 else VehicleKind.VAN,
-        )
-        for k in range(max(2, jobs // 6))
-    )
-    return RoundsProblem(tuple(stops), vehicles, hub)
-
-
-def bench_product(sizes: list[int], time_limit: float, seed: int) -> None:
-    """Print how the full product model fares on random Marseille-area weeks."""
-    print()
-    print("product model (OR-Tools alone): random Marseille-area weeks")
-    print(
-        f"{'jobs':>5} {'stops':>6} {'served':>7} {'routes':>6} {'km':>8} "
-        f"{'first s':>8} {'time s':>7}"
-    )
-    for jobs in sizes:
-        problem = product_problem(jobs, seed)
-        started = time.perf_counter()
-        result = solve_rounds(problem, time_limit=time_limit, seed=seed)
-        runtime = time.perf_counter() - started
-        served = len(problem.stops) - len(result.unserved)
-        print(
-            f"{jobs:>5} {len(problem.stops):>6} {served:>7} {len(result.routes):>6} "
-            f"{result.total_km:>8.1f} {result.time_to_first_solution:>8.3f} {runtime:>7.2f}",
-            flush=True,
-        )
 
 
 def pyvrp_version() -> str:
@@ -236,7 +167,19 @@ def pct(value: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "rounds":
+        from routing_rounds import main as rounds_main
+
+        return rounds_main(argv[1:])
+    if argv and argv[0] == "vrplib":
+        argv = argv[1:]
+    return vrplib_main(argv)
+
+
+def vrplib_main(argv: list[str]) -> int:
+    """The benchmark contract on VRPLIB/Solomon files (not the product path)."""
+    parser = argparse.ArgumentParser(description="VRPLIB/Solomon contract: PyVRP + OR-Tools")
     parser.add_argument("--instances", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
@@ -247,11 +190,6 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=None,
         help="share of the budget for the PyVRP start (default 0.75; 0 = OR-Tools alone)",
-    )
-    parser.add_argument(
-        "--product",
-        default="50,150",
-        help="comma-separated job counts for the product-model run ('' to skip)",
     )
     args = parser.parse_args(argv)
 
@@ -268,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.pyvrp_share != 0
         else "OR-Tools alone (insertion start + GLS)"
     )
+    print("VRPLIB/Solomon contract (PyVRP + OR-Tools; not the product's rounds path)")
     print(f"ours: {engine}; time limit {args.time_limit} s per solver and instance, ", end="")
     print(f"seed {args.seed}; PyVRP {pyvrp_version()} alone as reference")
     print(header)
@@ -306,8 +245,6 @@ def main(argv: list[str] | None = None) -> int:
     if mid:
         print(f"100-200 stops: worst gap PyVRP {max(r.gap_pyvrp for r in mid):.2f}%")
     print(f"all: mean gap PyVRP {statistics.mean(r.gap_pyvrp for r in rows):.2f}%")
-    if args.product:
-        bench_product([int(n) for n in args.product.split(",")], args.time_limit, args.seed)
     return 0
 
 

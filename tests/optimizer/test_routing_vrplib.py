@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from baskets.optimizer.routing import read_instance, run_vrplib
-from baskets.optimizer.routing.contract import evaluate_routes
+from baskets.optimizer.routing import read_instance
+from baskets.optimizer.routing.contract import evaluate_routes, run_vrplib
 from baskets.scenario import ScenarioError
 
 INSTANCES = Path(__file__).resolve().parents[3] / "shared" / "instances"
@@ -141,3 +141,22 @@ def test_missing_file_raises_scenario_error(tmp_path: Path) -> None:
     """A missing file is a ScenarioError, not an OSError."""
     with pytest.raises(ScenarioError, match="no such file"):
         run_vrplib(tmp_path / "nope.vrp", time_limit=1, seed=1)
+
+
+def test_cli_says_how_to_install_pyvrp_when_missing(tmp_path: Path) -> None:
+    """Without PyVRP (an optional extra), `solve routes --vrplib` exits 2 naming the extra."""
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "pyvrp"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('no PyVRP here')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "baskets.cli", "solve", "routes", "--vrplib",
+         str(tmp_path / "any.txt"), "--time-limit", "1"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert result.returncode == 2
+    assert "pip install 'baskets[bench]'" in result.stderr

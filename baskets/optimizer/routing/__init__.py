@@ -1,11 +1,13 @@
 """Distribution rounds: vehicle routing for farm pick-ups and distribution-point deliveries.
 
 Public API: the problem and result dataclasses (`model`), `solve_rounds`,
-`replan_without_vehicle`, the travel matrices (`distances`) and the benchmark contract
-`run_vrplib` (Solomon VRPTW and VRPLIB CVRP files under the best-known-solution conventions).
+`replan_without_vehicle`, the travel matrices (`distances`) and the independent plan check
+(`check`). The benchmark contract on Solomon VRPTW and VRPLIB CVRP files
+(`contract.run_vrplib`) needs PyVRP, an optional extra (``pip install 'baskets[bench]'``),
+and is imported from its module.
 """
 
-from baskets.optimizer.routing.contract import run_vrplib, solve_instance
+from baskets.optimizer.routing.check import PlanCheck, check_plan, result_visits
 from baskets.optimizer.routing.distances import (
     MatrixCache,
     OsrmError,
@@ -19,6 +21,7 @@ from baskets.optimizer.routing.model import (
     Break,
     Hub,
     Location,
+    PlannedBreak,
     PlannedStop,
     RoundsProblem,
     RoundsResult,
@@ -52,6 +55,8 @@ __all__ = [
     "MatrixCache",
     "OsrmError",
     "OsrmTableClient",
+    "PlanCheck",
+    "PlannedBreak",
     "PlannedStop",
     "RoundsProblem",
     "RoundsResult",
@@ -68,6 +73,7 @@ __all__ = [
     "VisitKind",
     "VrpInstance",
     "build_model",
+    "check_plan",
     "extract_result",
     "great_circle_matrix",
     "problem_from_data",
@@ -75,8 +81,7 @@ __all__ = [
     "read_problem",
     "replan_without_vehicle",
     "result_to_data",
-    "run_vrplib",
-    "solve_instance",
+    "result_visits",
     "solve_model",
     "solve_rounds",
 ]

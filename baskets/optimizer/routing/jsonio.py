@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from baskets.optimizer.routing.model import (
+    Break,
     Hub,
     Location,
     RoundsProblem,
@@ -142,6 +143,25 @@ def problem_from_data(data: Any) -> RoundsProblem:
             raise ScenarioError(f"{where}.kind: expected one of {kinds}") from exc
         start = _location(_field(item, "start", where), f"{where}.start")
         speed = item.get("speed_kmh")
+        breaks = []
+        raw_breaks = item.get("breaks", [])
+        if not isinstance(raw_breaks, list):
+            raise ScenarioError(f"{where}.breaks: expected a list")
+        for b, raw_break in enumerate(raw_breaks):
+            at = f"{where}.breaks[{b}]"
+            entry = _record(raw_break, at)
+            try:
+                breaks.append(
+                    Break(
+                        id=str(_field(entry, "id", at)),
+                        window=_window(_field(entry, "window", at), f"{at}.window"),
+                        duration_min=_number(
+                            _field(entry, "duration_min", at), f"{at}.duration_min"
+                        ),
+                    )
+                )
+            except ValueError as exc:
+                raise ScenarioError(f"{at}: {exc}") from exc
         try:
             vehicles.append(
                 Vehicle(
@@ -156,6 +176,8 @@ def problem_from_data(data: Any) -> RoundsProblem:
                     ),
                     kind=vehicle_kind,
                     speed_kmh=None if speed is None else _number(speed, f"{where}.speed_kmh"),
+                    fixed_cost=_number(item.get("fixed_cost", 0.0), f"{where}.fixed_cost"),
+                    breaks=tuple(breaks),
                 )
             )
         except ValueError as exc:
@@ -197,6 +219,15 @@ def result_to_data(result: RoundsResult) -> dict[str, Any]:
                 "end_min": round(route.end_min, 1),
                 "km": round(route.km, 3),
                 "duration_min": round(route.duration_min, 1),
+                "breaks": [
+                    {
+                        "break_id": b.break_id,
+                        "start_min": round(b.start_min, 1),
+                        "end_min": round(b.end_min, 1),
+                        "after_stops": b.after_stops,
+                    }
+                    for b in route.breaks
+                ],
                 "stops": [
                     {
                         "stop_id": stop.stop_id,

@@ -15,6 +15,7 @@ __all__ = [
     "Break",
     "Hub",
     "Location",
+    "PlannedBreak",
     "PlannedStop",
     "RoundsProblem",
     "RoundsResult",
@@ -292,8 +293,19 @@ class PlannedStop:
 
 
 @dataclass(frozen=True)
+class PlannedBreak:
+    """A driver's break in a round: taken after the first `after_stops` visits (0: before
+    the first one), from `start_min` to `end_min` (the vehicle may still be on its way)."""
+
+    break_id: str
+    start_min: float
+    end_min: float
+    after_stops: int
+
+
+@dataclass(frozen=True)
 class Route:
-    """A vehicle's round: ordered visits, with totals."""
+    """A vehicle's round: ordered visits, with totals and the driver's breaks."""
 
     vehicle_id: str
     stops: tuple[PlannedStop, ...]
@@ -301,6 +313,7 @@ class Route:
     end_min: float
     km: float
     duration_min: float
+    breaks: tuple[PlannedBreak, ...] = ()
 
 
 class UnservedReason(StrEnum):
@@ -324,7 +337,12 @@ class Unserved:
 
 @dataclass(frozen=True)
 class RoundsResult:
-    """The planned rounds (non-empty routes only) and the stops left out."""
+    """The planned rounds (non-empty routes only) and the stops left out.
+
+    ``time_to_first_solution`` is the seconds until the first plan; ``time_to_complete`` the
+    seconds until the first plan that served every stop the final plan serves (``None``
+    when not recorded); ``engine`` says which stages made the plan (e.g. ``vroom+ortools``).
+    """
 
     routes: tuple[Route, ...]
     unserved: tuple[Unserved, ...]
@@ -332,3 +350,5 @@ class RoundsResult:
     total_duration_min: float
     time_to_first_solution: float
     status: str
+    time_to_complete: float | None = None
+    engine: str = "ortools"

@@ -1,33 +1,50 @@
-"""Plan distribution rounds with OR-Tools: build, solve and extract are separate steps.
+"""Plan distribution rounds: VROOM builds, OR-Tools polishes the product's full model.
 
-The model carries the whole product problem: pick-up before delivery in the same vehicle,
-hub drops and loads, refrigerated produce only in refrigerated vehicles, capacities, time
-windows, shifts, maximum durations, and optional stops with drop penalties.
+The OR-Tools model carries the whole product problem: pick-up before delivery in the same
+vehicle, hub drops and loads, refrigerated produce only in refrigerated vehicles,
+capacities, time windows, shifts, maximum durations, drivers' breaks, and optional stops
+with drop penalties.
 
-Objective, lexicographic through the size of the weights: serve every stop (a dropped job
-costs more than any fleet), then use as few vehicles as possible (a vehicle costs more than
-any route), then minimise total route duration (driving, service and waiting) plus driving
-time (which stands for the kilometres).
+Objective, in metres (1 km = 1000): serve every stop first (a dropped job costs more than
+any plan), then the sum over used vehicles of their fixed cost (`Vehicle.fixed_cost`, in km)
+plus kilometres driven plus `_DURATION_COST` per second of round (driving, service, breaks
+and waiting), so that fewer, fuller and shorter rounds win.
+
+`solve_rounds` runs two stages within one time budget: VROOM (`vroom_start`) builds a plan
+quickly and with few vehicles; OR-Tools' guided local search starts from it and polishes it
+on a proxy of the model (same constraints; each arc costs its metres and seconds instead of
+the rounds' spans, which makes each move an order of magnitude cheaper to evaluate); the
+polished plan and VROOM's are then read into the full model, which times the visits (leaving
+late rather than waiting) and keeps the cheaper. If VROOM is missing, fails or leaves stops
+out, OR-Tools' own constructions and local search take over; a stop still unserved at the
+end is reported "fleet full" only when it fits in no route (`insertion`), and the plan takes
+it otherwise.
 
 Integer units inside the model: seconds, grams and metres; converted once, here.
 
-Determinism: OR-Tools' routing search has no random component. A run bounded by
+Determinism: OR-Tools' routing search has no random component and VROOM is given the seed's
+worth of nothing either (it is deterministic for a given thread count). A run bounded by
 ``solution_limit`` (before the clock) repeats exactly; bounded by the time limit alone, how
 far the search gets depends on the machine's load, so the answer may differ from run to run.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from baskets.optimizer.routing.distances import TravelMatrix, great_circle_matrix
+from baskets.optimizer.routing.insertion import fitting_routes, insert_jobs
 from baskets.optimizer.routing.model import (
     Location,
+    PlannedBreak,
     PlannedStop,
     RoundsProblem,
     RoundsResult,
@@ -41,11 +58,16 @@ from baskets.optimizer.routing.model import (
     VehicleKind,
     VisitKind,
 )
+from baskets.optimizer.routing.objective import DROP_PENALTY, DURATION_COST
+from baskets.optimizer.routing.vroom_start import vroom_routes
 
 __all__ = [
+    "DROP_PENALTY",
+    "DURATION_COST",
     "BuiltModel",
     "build_model",
     "extract_result",
+    "node_routes",
     "replan_without_vehicle",
     "solve_model",
     "solve_rounds",
@@ -53,10 +75,20 @@ __all__ = [
 
 TravelSource = Callable[[Sequence[Location]], TravelMatrix]
 
-# Weights of the lexicographic objective (see the module docstring).
-_VEHICLE_COST = 10_000_000  # > any realistic total duration in seconds (115 days)
-_DROP_PENALTY = 10_000_000_000  # > fixed costs of a thousand vehicles
+_log = logging.getLogger(__name__)
+
 _KEEP_BONUS = 2  # re-planning: dropping a kept stop costs this many times more
+# Share of the budget left after building the model that VROOM may use; it stops sooner
+# when its search converges, and OR-Tools polishes for the rest of the budget.
+_VROOM_SHARE = 0.8
+# Seconds kept back from the search for re-insertion and extraction.
+_RESERVE = 0.05
+# Least seconds a model may take to read a whole plan back (fast unless it is large).
+_READ_LIMIT = 10.0
+# Seconds for reading the searched plan into the full model, which also times its visits
+# (leaving late rather than waiting): reading takes all the time it is given when rounds
+# have breaks, so it gets a share of the budget between these bounds.
+_JUDGING = (0.2, 3.0, 0.1)  # least, most, share of the budget
 # Construction heuristics with the share of the time left each may use. Local cheapest
 # insertion is fast and always answers early; parallel cheapest insertion is slower on
 # hundreds of pick-up/delivery pairs but usually needs fewer vehicles; path cheapest arc alone
@@ -117,6 +149,8 @@ class BuiltModel:
     """An OR-Tools model of a `RoundsProblem`, with what is needed to read a solution back.
 
     Nodes ``0 .. 2V-1`` are the vehicles' starts and ends; visit ``k`` is node ``2V + k``.
+    Per-node lists (``service_s``, ``earliest``, ``latest``, ``grams``) give the model's
+    integer data: a start or end node carries its vehicle's shift as its window.
     """
 
     problem: RoundsProblem
@@ -130,7 +164,34 @@ class BuiltModel:
     seconds: list[list[list[int]]]  # per vehicle, service of the origin included
     offset: int  # seconds subtracted from every time so that the model starts at 0
     hub_fixed_s: int  # fixed service paid when arriving at the hub from elsewhere
+    drive: list[npt.NDArray[np.int64]]  # per vehicle: driving seconds alone (shared by speed)
+    service_s: list[int]
+    earliest: list[int]
+    latest: list[int]
+    grams: list[int]
+    capacity_g: list[int]
+    max_span_s: list[int]
+    fixed_cost: list[int]
+    breaks: list[list[tuple[str, int, int, int]]]  # per vehicle: (id, start min, start max, s)
+    break_vars: list[list[pywrapcp.IntervalVar]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
     first_solution_at: list[float] = field(default_factory=list)
+    complete_at: list[float] = field(default_factory=list)
+    # Reasons found after the search (re-insertion failed), overriding "fleet full".
+    reasons: dict[int, UnservedReason] = field(default_factory=dict)
+
+    @property
+    def base(self) -> int:
+        """Node number of the first visit."""
+        return 2 * len(self.vehicles)
+
+    def note_solution(self, cost: int) -> None:
+        """Record when the first plan, and the first plan leaving no servable job out, came."""
+        now = time.perf_counter() - self.started
+        if not self.first_solution_at:
+            self.first_solution_at.append(now)
+        if cost < DROP_PENALTY and not self.complete_at:
+            self.complete_at.append(now)
 
 
 def _sec(minutes: float) -> int:
@@ -259,6 +320,7 @@ def build_model(
     travel: TravelSource | None = None,
     *,
     keep: frozenset[str] = frozenset(),
+    waiting_cost: bool = True,
 ) -> BuiltModel:
     """Build the OR-Tools routing model of `problem`.
 
@@ -271,12 +333,17 @@ def build_model(
         great-circle x ``problem.road_factor`` by default.
     keep
         Stop ids whose dropping costs more than others' (re-planning keeps them first).
+    waiting_cost
+        True: a round's duration (waiting included) costs through the time dimension's span.
+        False: the search's proxy, much faster to search: each arc costs its metres plus its
+        seconds (service and driving), so only waiting goes uncounted.
 
     Returns
     -------
     BuiltModel
         The closed-to-be model; jobs no vehicle could serve alone are left out with a reason.
     """
+    started = time.perf_counter()
     vehicles = problem.vehicles
     visits, jobs = _visits_and_jobs(problem)
     locations: list[Location] = []
@@ -313,21 +380,30 @@ def build_model(
     hub_fixed_s = _sec(problem.service.fixed_min)
     entering_hub = ((~at_hub)[:, None] & at_hub[None, :]).astype(np.int64) * hub_fixed_s
     seconds: list[list[list[int]]] = []
-    by_speed: dict[tuple[float, bool], list[list[int]]] = {}
+    drives: list[npt.NDArray[np.int64]] = []
+    by_speed: dict[tuple[float, bool], tuple[npt.NDArray[np.int64], list[list[int]]]] = {}
     for veh in vehicles:
         # OSRM's durations are for motor vehicles; bikes ride at their own speed.
         uses_osrm = minutes is not None and veh.kind is not VehicleKind.CARGO_BIKE
         key = (veh.speed, uses_osrm)
         if key not in by_speed:
             drive = minutes * 60 if uses_osrm and minutes is not None else km / veh.speed * 3600
-            by_speed[key] = (
-                service[:, None] + np.rint(drive).astype(np.int64) + entering_hub
-            ).tolist()
-        seconds.append(by_speed[key])
+            whole = np.rint(drive).astype(np.int64)
+            by_speed[key] = (whole, (service[:, None] + whole + entering_hub).tolist())
+        drives.append(by_speed[key][0])
+        seconds.append(by_speed[key][1])
 
     # Times may start anywhere (even before the reference instant): shift them to 0.
     starts = [w.start for w in (*(v.shift for v in vehicles), *(v.window for v in visits))]
     offset = _sec(min(starts)) if starts else 0
+    earliest: list[int] = []
+    latest: list[int] = []
+    for window in (
+        *(w for veh in vehicles for w in (veh.shift, veh.shift)),
+        *(v.window for v in visits),
+    ):
+        earliest.append(_sec(window.start) - offset)
+        latest.append(_sec(window.end) - offset)
     vehicle_nodes = [(2 * v, 2 * v + 1) for v in range(len(vehicles))]
     excluded: dict[int, UnservedReason] = {}
     for j, job in enumerate(jobs):
@@ -340,17 +416,34 @@ def build_model(
     )
     routing = pywrapcp.RoutingModel(manager)
     built = BuiltModel(
-        problem,
-        vehicles,
-        tuple(visits),
-        tuple(jobs),
-        excluded,
-        manager,
-        routing,
-        metres,
-        seconds,
-        offset,
-        hub_fixed_s,
+        problem=problem,
+        vehicles=vehicles,
+        visits=tuple(visits),
+        jobs=tuple(jobs),
+        excluded=excluded,
+        manager=manager,
+        routing=routing,
+        metres=metres,
+        seconds=seconds,
+        offset=offset,
+        hub_fixed_s=hub_fixed_s,
+        drive=drives,
+        service_s=service.tolist(),
+        earliest=earliest,
+        latest=latest,
+        grams=[0] * (2 * len(vehicles)) + [round(v.delta_kg * 1000) for v in visits],
+        capacity_g=[round(v.capacity_kg * 1000) for v in vehicles],
+        max_span_s=[_sec(v.max_duration_min) for v in vehicles],
+        fixed_cost=[round(v.fixed_cost * 1000) for v in vehicles],
+        breaks=[
+            [
+                (b.id, _sec(b.window.start) - offset, _sec(b.window.end - b.duration_min) - offset,
+                 _sec(b.duration_min))
+                for b in sorted(veh.breaks, key=lambda b: (b.window.start, b.id))
+            ]
+            for veh in vehicles
+        ],
+        started=started,
     )
     if not vehicles:
         return built
@@ -367,38 +460,46 @@ def build_model(
         if same not in matrix_ids:
             matrix_ids[same] = routing.RegisterTransitMatrix(seconds[v])
         transit.append(matrix_ids[same])
-        routing.SetArcCostEvaluatorOfVehicle(transit[v], v)
+    # Kilometres on the arcs, duration through the span (or, for the proxy, each arc's
+    # seconds on the arc), fixed costs per used vehicle.
     routing.AddDimensionWithVehicleTransits(transit, horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
-    # Duration counts through the span; the arc cost above adds driving (kilometres).
-    time_dim.SetSpanCostCoefficientForAllVehicles(1)
-    grams = [0] * (2 * len(vehicles)) + [round(v.delta_kg * 1000) for v in visits]
-    load = routing.RegisterUnaryTransitVector(grams)
-    routing.AddDimensionWithVehicleCapacity(
-        load, 0, [round(v.capacity_kg * 1000) for v in vehicles], True, "load"
-    )
-    routing.SetFixedCostOfAllVehicles(_VEHICLE_COST)
+    if waiting_cost:
+        routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(metres))
+        time_dim.SetSpanCostCoefficientForAllVehicles(DURATION_COST)
+    else:
+        metres_np = np.asarray(metres, dtype=np.int64)
+        arc_ids: dict[int, int] = {}
+        for v in range(len(vehicles)):
+            same = id(seconds[v])
+            if same not in arc_ids:
+                arc_cost = metres_np + DURATION_COST * np.asarray(seconds[v], dtype=np.int64)
+                arc_ids[same] = routing.RegisterTransitMatrix(arc_cost.tolist())
+            routing.SetArcCostEvaluatorOfVehicle(arc_ids[same], v)
+    load = routing.RegisterUnaryTransitVector(built.grams)
+    routing.AddDimensionWithVehicleCapacity(load, 0, built.capacity_g, True, "load")
+    for v, cost in enumerate(built.fixed_cost):
+        routing.SetFixedCostOfVehicle(cost, v)
 
     for v, veh in enumerate(vehicles):
         lo, hi = _sec(veh.shift.start) - offset, _sec(veh.shift.end) - offset
         time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
         time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
         time_dim.SetSpanUpperBoundForVehicle(_sec(veh.max_duration_min), v)
+    _add_breaks(built, time_dim)
     cold = [v for v, veh in enumerate(vehicles) if veh.refrigerated]
     base = 2 * len(vehicles)
     for j, job in enumerate(jobs):
         first, second = (manager.NodeToIndex(base + k) for k in job.visits)
+        heavier = any(stop_id in keep for stop_id in job.stop_ids)
+        # A job left out before the search costs nothing more: its nodes are fixed inactive.
+        penalty = 0 if j in excluded else DROP_PENALTY * (_KEEP_BONUS if heavier else 1)
         if j in excluded:
-            # Left out before the search: fix the nodes inactive.
             for index in (first, second):
                 routing.ActiveVar(index).SetValue(0)
         for k, index in zip(job.visits, (first, second), strict=True):
-            window = visits[k].window
-            time_dim.CumulVar(index).SetRange(
-                _sec(window.start) - offset, _sec(window.end) - offset
-            )
-            heavier = any(stop_id in keep for stop_id in job.stop_ids)
-            routing.AddDisjunction([index], _DROP_PENALTY * (_KEEP_BONUS if heavier else 1))
+            time_dim.CumulVar(index).SetRange(built.earliest[base + k], built.latest[base + k])
+            routing.AddDisjunction([index], penalty)
             if job.refrigerated:
                 # -1 stands for "not served" and must stay allowed.
                 routing.VehicleVar(index).SetValues([-1, *cold])
@@ -408,6 +509,30 @@ def build_model(
         solver.Add(routing.ActiveVar(first) == routing.ActiveVar(second))
         solver.Add(routing.VehicleVar(first) == routing.VehicleVar(second))
     return built
+
+
+def _add_breaks(built: BuiltModel, time_dim: pywrapcp.RoutingDimension) -> None:
+    """Drivers' breaks as intervals of the time dimension, taken only if the vehicle goes out.
+
+    A break never overlaps a visit's service; it fits between two visits (possibly while
+    the vehicle is on its way), and the time between them grows by its length.
+    """
+    routing, manager = built.routing, built.manager
+    solver = routing.solver()
+    visit_transits = [
+        built.service_s[manager.IndexToNode(index)] for index in range(routing.Size())
+    ] + [0] * len(built.vehicles)
+    for v, breaks in enumerate(built.breaks):
+        intervals = []
+        for break_id, lo, hi, duration in breaks:
+            interval = solver.FixedDurationIntervalVar(
+                lo, hi, duration, True, f"break {built.vehicles[v].id} {break_id}"
+            )
+            solver.Add(interval.PerformedExpr() == routing.ActiveVehicleVar(v))
+            intervals.append(interval)
+        built.break_vars.append(intervals)
+        if intervals:
+            time_dim.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
 
 
 def _search_parameters(
@@ -424,17 +549,43 @@ def _search_parameters(
     return params
 
 
-def _index_routes(routing: pywrapcp.RoutingModel, solution: pywrapcp.Assignment) -> list[list[int]]:
-    """Routing indices visited by each vehicle (starts and ends excluded)."""
+def node_routes(built: BuiltModel, solution: pywrapcp.Assignment) -> list[list[int]]:
+    """Visit node numbers of each vehicle's route, in order (starts and ends excluded)."""
+    routing, manager = built.routing, built.manager
     routes: list[list[int]] = []
     for v in range(routing.vehicles()):
         index = solution.Value(routing.NextVar(routing.Start(v)))
         route: list[int] = []
         while not routing.IsEnd(index):
-            route.append(index)
+            route.append(manager.IndexToNode(index))
             index = solution.Value(routing.NextVar(index))
         routes.append(route)
     return routes
+
+
+def _restore(
+    built: BuiltModel, routes: Sequence[Sequence[int]], seconds: float = math.inf
+) -> pywrapcp.Assignment | None:
+    """The assignment of `routes` (node numbers per vehicle), or None if the model rejects it.
+
+    When the whole plan is rejected, routes are added one by one for up to `seconds`, and a
+    rejected route (or one not tried in time) is left empty: its jobs become unserved, for
+    the search to insert again.
+    """
+    started = time.perf_counter()
+    routing, manager = built.routing, built.manager
+    indices = [[manager.NodeToIndex(node) for node in route] for route in routes]
+    whole = routing.ReadAssignmentFromRoutes(indices, True)
+    if whole is not None:
+        return whole
+    kept: list[list[int]] = [[] for _ in routes]
+    for v, route in enumerate(indices):
+        if not route or time.perf_counter() - started > seconds:
+            continue
+        kept[v] = route
+        if routing.ReadAssignmentFromRoutes(kept, True) is None:
+            kept[v] = []
+    return routing.ReadAssignmentFromRoutes(kept, True)
 
 
 def solve_model(
@@ -445,12 +596,14 @@ def solve_model(
     solution_limit: int | None = None,
     initial_routes: Sequence[Sequence[int]] | None = None,
 ) -> pywrapcp.Assignment | None:
-    """Search the built model: insertion constructions, then guided local search.
+    """Search the built model: from `initial_routes` if given, else insertion constructions;
+    then guided local search.
 
-    Local cheapest insertion (fast: an early answer) and parallel cheapest insertion (slower,
-    usually fewer vehicles) each build a start within a share of the time left; the cheaper
-    start is improved by guided local search until the limit. If neither answers, path
-    cheapest arc is tried, and as a last resort the search starts from the empty plan
+    From a start (the given routes, as much of them as the model accepts), guided local
+    search improves until the limit. Without one, local cheapest insertion (fast: an early
+    answer) and parallel cheapest insertion (slower, usually fewer vehicles) each build a
+    start within a share of the time left; the cheaper start is improved. If neither answers,
+    path cheapest arc is tried, and as a last resort the search starts from the empty plan
     (every stop unserved is always feasible), so there is always an answer.
 
     Parameters
@@ -467,7 +620,7 @@ def solve_model(
         search that end before their share of the time limit), the answer is identical from
         run to run.
     initial_routes
-        Node numbers per vehicle to start from (used by re-planning).
+        Node numbers per vehicle to start from (VROOM's plan, or the plan being re-planned).
 
     Returns
     -------
@@ -479,8 +632,7 @@ def solve_model(
     started = time.perf_counter()
 
     def record() -> None:
-        if not built.first_solution_at:
-            built.first_solution_at.append(time.perf_counter() - started)
+        built.note_solution(routing.CostVar().Value())
 
     routing.AddAtSolutionCallback(record)
 
@@ -491,31 +643,36 @@ def solve_model(
         params = _search_parameters(left() * share, _IMPROVE_START, solution_limit)
         return routing.SolveFromAssignmentWithParameters(start, params)
 
-    routing.CloseModelWithParameters(_search_parameters(time_limit, _IMPROVE_START, solution_limit))
+    # The closing limit also bounds reading routes back (`_restore`), which a loaded machine
+    # or a thousand stops can make slow: a start is worth waiting for.
+    routing.CloseModelWithParameters(
+        _search_parameters(max(_READ_LIMIT, time_limit), _IMPROVE_START, solution_limit)
+    )
     if initial_routes is not None:
-        routes = [[built.manager.NodeToIndex(node) for node in r] for r in initial_routes]
-        initial = routing.ReadAssignmentFromRoutes(routes, True)
+        initial = _restore(built, initial_routes, max(0.0, left()))
         if initial is not None:
+            built.note_solution(initial.ObjectiveValue())
+            if left() <= 0.01:
+                return initial
             solution = improve(initial)
-            if solution is not None:
-                return solution
+            return solution if solution is not None else initial
     # Constructions only (one solution each), fastest first so that there is an early
     # answer; the best start then gets guided local search for the time left.
-    starts: list[tuple[int, list[list[int]]]] = []
+    starts: list[tuple[int, pywrapcp.Assignment]] = []
     for strategy, share in _FIRST_SOLUTION_STRATEGIES:
         if left() <= 0 or (starts and strategy == _FALLBACK_STRATEGY):
             break
         solution = routing.SolveWithParameters(_search_parameters(left() * share, strategy, 1))
         if solution is not None:
-            # Routes, not the Assignment: the model reuses that object on the next solve.
-            starts.append((solution.ObjectiveValue(), _index_routes(routing, solution)))
+            # A copy: the model reuses the answer's object on the next solve (and reading
+            # routes back after a short search may fail on the search's limit).
+            starts.append((solution.ObjectiveValue(), routing.solver().Assignment(solution)))
     if starts:
-        best = routing.ReadAssignmentFromRoutes(min(starts, key=lambda s: s[0])[1], True)
-        if best is not None:
-            if left() <= 0.01:
-                return best
-            better = improve(best)
-            return better if better is not None else best
+        best = min(starts, key=lambda s: s[0])[1]
+        if left() <= 0.01:
+            return best
+        better = improve(best)
+        return better if better is not None else best
     # Last resort, always feasible: everything unserved, then local search inserts what fits.
     empty = routing.ReadAssignmentFromRoutes([[] for _ in built.vehicles], True)
     if empty is None or left() <= 0:
@@ -528,11 +685,50 @@ def _is_hub(visit: _Visit) -> bool:
     return visit.kind in (VisitKind.HUB_DROP, VisitKind.HUB_LOAD)
 
 
+def _planned_breaks(
+    built: BuiltModel,
+    v: int,
+    solution: pywrapcp.Assignment,
+    starts: Sequence[int],
+    round_start: int,
+    round_end: int,
+) -> tuple[PlannedBreak, ...]:
+    """The breaks vehicle `v` takes during its round in `solution`; `starts` are its visits'
+    start times (a break before leaving or after coming back is not listed)."""
+    if not built.breaks[v]:
+        return ()
+    container = solution.IntervalVarContainer()
+    stored = {}
+    for k in range(container.Size()):
+        element = container.Element(k)
+        stored[element.Var().Name()] = element
+    planned = []
+    for (break_id, _, _, duration), interval in zip(
+        built.breaks[v], built.break_vars[v], strict=True
+    ):
+        element = stored.get(interval.Name())
+        if element is None or not element.PerformedValue():
+            continue
+        begin = element.StartValue()
+        if not starts or begin + duration <= round_start or begin >= round_end:
+            continue  # before leaving or after coming back: not part of the round
+        after = sum(1 for start in starts if start < begin)
+        planned.append(
+            PlannedBreak(
+                break_id=break_id,
+                start_min=(begin + built.offset) / 60,
+                end_min=(begin + duration + built.offset) / 60,
+                after_stops=after,
+            )
+        )
+    return tuple(sorted(planned, key=lambda b: b.start_min))
+
+
 def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> RoundsResult:
     """Read the routes and the unserved stops (with reasons) out of a solution."""
     routing, manager = built.routing, built.manager
     offset = built.offset
-    base = 2 * len(built.vehicles)
+    base = built.base
     routes: list[Route] = []
     served: set[int] = set()
     if solution is not None and built.vehicles:
@@ -543,6 +739,7 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
                 continue
             index = routing.Start(v)
             planned: list[PlannedStop] = []
+            starts: list[int] = []
             metres = 0
             start_s = solution.Value(time_dim.CumulVar(index))
             prev_node, prev_time = manager.IndexToNode(index), start_s
@@ -564,11 +761,13 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
                     arrival -= built.hub_fixed_s
                 served.add(visit.job)
                 service_s = _sec(visit.service_min)
+                starts.append(begin)
                 planned.append(
                     PlannedStop(
                         stop_id=visit.stop_id,
                         kind=visit.kind,
-                        arrival_min=(arrival + offset) / 60,
+                        # A break on the way, or waiting, comes before the arrival.
+                        arrival_min=(min(arrival, begin) + offset) / 60,
                         start_min=(begin + offset) / 60,
                         departure_min=(begin + service_s + offset) / 60,
                         load_kg=(solution.Value(load_dim.CumulVar(index)) / 1000) + visit.delta_kg,
@@ -585,13 +784,14 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
                     end_min=(end_s + offset) / 60,
                     km=metres / 1000,
                     duration_min=(end_s - start_s) / 60,
+                    breaks=_planned_breaks(built, v, solution, starts, start_s, end_s),
                 )
             )
     unserved: list[Unserved] = []
     for j, job in enumerate(built.jobs):
         if j in served:
             continue
-        reason = built.excluded.get(j, UnservedReason.FLEET_FULL)
+        reason = built.excluded.get(j) or built.reasons.get(j, UnservedReason.FLEET_FULL)
         fr, en = _MESSAGES[reason]
         unserved += [Unserved(stop_id, reason, fr, en) for stop_id in job.stop_ids]
     if solution is None:
@@ -605,7 +805,59 @@ def extract_result(built: BuiltModel, solution: pywrapcp.Assignment | None) -> R
         total_duration_min=sum((r.duration_min for r in routes), 0.0),
         time_to_first_solution=built.first_solution_at[0] if built.first_solution_at else 0.0,
         status=status,
+        time_to_complete=built.complete_at[0] if built.complete_at else None,
     )
+
+
+def _settle_unserved(
+    built: BuiltModel,
+    solution: pywrapcp.Assignment | None,
+    rebuild: Callable[[bool], BuiltModel],
+) -> tuple[BuiltModel, pywrapcp.Assignment | None]:
+    """Try every servable job the search left out in every route; keep the plan that takes
+    them, and record why the others stay out (no room, or no vehicle could serve them alone).
+
+    The grown plan is read into a fresh model from `rebuild` (given whether waiting costs):
+    after a short search, the searched model may fail to read routes back (its search limit
+    is spent).
+    """
+    if not built.vehicles:
+        return built, solution
+    routes = (
+        node_routes(built, solution)
+        if solution is not None
+        else [[] for _ in built.vehicles]
+    )
+    served = {built.visits[node - built.base].job for route in routes for node in route}
+    missing = [j for j in range(len(built.jobs)) if j not in served and j not in built.excluded]
+    if not missing:
+        return built, solution
+    grown, reasons = insert_jobs(built, routes, missing)
+    built.reasons.update(reasons)
+    if len(reasons) == len(missing):
+        return built, solution
+    # The full model first (it times the visits best), then the proxy, which reads routes
+    # back fast; route by route only on the proxy (the full model takes all its limit).
+    for waiting_cost in (True, False):
+        fresh = rebuild(waiting_cost)
+        fresh.started = built.started
+        fresh.first_solution_at = built.first_solution_at
+        fresh.complete_at = built.complete_at
+        fresh.reasons = built.reasons
+        fresh.routing.CloseModelWithParameters(
+            _search_parameters(_JUDGING[1], _IMPROVE_START, None)
+        )
+        if waiting_cost:
+            indices = [[fresh.manager.NodeToIndex(node) for node in route] for route in grown]
+            restored = fresh.routing.ReadAssignmentFromRoutes(indices, True)
+        else:
+            restored = _restore(fresh, grown, _JUDGING[1])
+        if restored is not None:
+            fresh.note_solution(restored.ObjectiveValue())
+            return fresh, restored
+    # The model and the insertion check disagree: keep the searched plan, and say so.
+    _log.warning("re-inserted plan rejected by the model; keeping the searched plan")
+    return built, solution
 
 
 def solve_rounds(
@@ -615,30 +867,94 @@ def solve_rounds(
     seed: int,
     solution_limit: int | None = None,
     travel: TravelSource | None = None,
+    use_vroom: bool = True,
 ) -> RoundsResult:
-    """Plan the rounds of `problem`.
+    """Plan the rounds of `problem` within `time_limit` seconds, all stages included.
+
+    VROOM builds a plan (up to 80 % of the budget left after building the model; it often
+    converges sooner); OR-Tools' guided local search polishes it on the proxy model for the
+    rest of the budget but a share kept to read the plans into the full model, which keeps
+    the cheaper of VROOM's and the polished one. Without a VROOM plan, OR-Tools builds its
+    own. A servable stop left out at the end is tried in every route before being reported.
 
     Parameters
     ----------
     problem
         Stops, vehicles and optional hub.
     time_limit
-        Wall-clock seconds for the search.
+        Wall-clock seconds for the whole solve (model, both stages and extraction).
     seed
-        Seed (recorded for a uniform interface; the OR-Tools search is deterministic).
+        Seed (recorded for a uniform interface; both stages are deterministic).
     solution_limit
-        Optional cap on improving solutions, for results identical from run to run.
+        Optional cap on OR-Tools' improving solutions, for results identical from run to run.
     travel
         Travel-matrix source (e.g. an `OsrmTableClient`'s ``table``); great-circle by default.
+    use_vroom
+        False: OR-Tools alone (constructions and local search), as before the hybrid.
 
     Returns
     -------
     RoundsResult
         Routes (non-empty only) and every stop left out with its reason.
     """
+    started = time.perf_counter()
     built = build_model(problem, travel)
-    solution = solve_model(built, time_limit=time_limit, seed=seed, solution_limit=solution_limit)
-    return extract_result(built, solution)
+    built.started = started
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - started) - _RESERVE
+
+    initial: list[list[int]] | None = None
+    engine = "ortools"
+    if use_vroom and built.vehicles and len(built.excluded) < len(built.jobs):
+        initial = vroom_routes(built, time_limit=max(0.01, left() * _VROOM_SHARE))
+        if initial is not None:
+            engine = "vroom+ortools"
+            initial = fitting_routes(built, initial)
+    # Guided local search on the proxy (no span cost: an order of magnitude more moves per
+    # second), then the plan is judged on the full model against the start it came from.
+    least, most, share = _JUDGING
+    judging = min(most, max(least, share * time_limit))
+    proxy = build_model(problem, travel, waiting_cost=False)
+    proxy.started = started
+    proxy.first_solution_at = built.first_solution_at
+    proxy.complete_at = built.complete_at
+    searched = solve_model(
+        proxy,
+        time_limit=max(0.01, left() - judging),
+        seed=seed,
+        solution_limit=solution_limit,
+        initial_routes=initial,
+    )
+    candidates = [] if initial is None else [initial]
+    if searched is not None:
+        candidates.insert(0, node_routes(proxy, searched))
+    solution = _best_on_full_model(built, candidates, judging / max(1, len(candidates)))
+    if solution is None and searched is not None:
+        # The full model could not read the plan in time: keep the proxy's own timing.
+        built, solution = proxy, searched
+    built, solution = _settle_unserved(
+        built, solution, lambda full: build_model(problem, travel, waiting_cost=full)
+    )
+    return replace(extract_result(built, solution), engine=engine)
+
+
+def _best_on_full_model(
+    built: BuiltModel, candidates: Sequence[Sequence[Sequence[int]]], seconds: float
+) -> pywrapcp.Assignment | None:
+    """The candidate plan (node routes) of least cost on the full model, read into it
+    within `seconds` each; None if none could be read."""
+    built.routing.CloseModelWithParameters(_search_parameters(seconds, _IMPROVE_START, None))
+    best: pywrapcp.Assignment | None = None
+    for routes in candidates:
+        indices = [[built.manager.NodeToIndex(node) for node in route] for route in routes]
+        assignment = built.routing.ReadAssignmentFromRoutes(indices, True)
+        if assignment is not None and (
+            best is None or assignment.ObjectiveValue() < best.ObjectiveValue()
+        ):
+            # A copy: the next read reuses the model's assignment object.
+            best = built.routing.solver().Assignment(assignment)
+    return best
 
 
 def _whole_jobs(built: BuiltModel, listed: list[int]) -> list[int]:
@@ -729,5 +1045,8 @@ def replan_without_vehicle(
         seed=seed,
         solution_limit=solution_limit,
         initial_routes=initial,
+    )
+    built, solution = _settle_unserved(
+        built, solution, lambda full: build_model(reduced, travel, keep=kept_ids, waiting_cost=full)
     )
     return extract_result(built, solution)
