@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from baskets.accounts.models import Role
 from baskets.common.scope import Actor, get_owned, owned
 from baskets.config import Settings
 from baskets.db import utcnow
@@ -73,7 +74,9 @@ def _queued_grace(session: Session) -> timedelta:
 
 def jobs_query(actor: Actor, *, status: JobStatus | None = None,
                kind: str | None = None) -> Select[Job]:
-    """The organisation's jobs (not their parts), newest first."""
+    """The organisation's jobs (not their parts), newest first: coordinators only (volunteers
+    belong to the team's organisation but never see its jobs, their results or who asked)."""
+    actor.require(Role.coordinator)
     query = owned(Job, actor).where(Job.parent_id.is_(None))
     if status is not None:
         query = query.where(Job.status == status)
@@ -83,7 +86,8 @@ def jobs_query(actor: Actor, *, status: JobStatus | None = None,
 
 
 def get_job(session: Session, *, actor: Actor, job_id: uuid.UUID) -> Job:
-    """One of the organisation's jobs, else 404."""
+    """One of the organisation's jobs (coordinators only, 403 otherwise), else 404."""
+    actor.require(Role.coordinator)
     return get_owned(session, Job, job_id, actor, JOB)
 
 
