@@ -68,11 +68,17 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """Serve the API and the site."""
+    _serve(host, port, demo=False)
+
+
+def _serve(host: str, port: int, *, demo: bool) -> None:
     import uvicorn
 
     from baskets.api.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port)
+    # proxy_headers off: uvicorn would believe any X-Forwarded-For sent from 127.0.0.1;
+    # the app reads it itself, from BASKETS_TRUSTED_PROXIES only.
+    uvicorn.run(create_app(demo=demo), host=host, port=port, proxy_headers=False)
 
 
 @app.command()
@@ -168,7 +174,7 @@ def demo(
     run_demo_week()
     if not no_serve:
         typer.echo(f"http://{host}:{port}/ — comptes de démonstration : voir README.md")
-        serve(host=host, port=port)
+        _serve(host, port, demo=True)
 
 
 @solve_app.command("allocation")

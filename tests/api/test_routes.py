@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from baskets.api.app import API_PREFIX
 from tests.api.records import MONDAY, make_records
-from tests.world import World
+from tests.world import PASSWORD, World
 
 Body = Callable[[World, dict[str, uuid.UUID]], dict[str, Any]]
 # Extra request arguments (files=..., params=...) for routes that take uploads or queries.
@@ -111,6 +111,12 @@ ROUTES: list[R] = [
     R("POST", "/auth/token"),
     R("POST", "/volunteers/signup"),
     R("GET", "/me", ok="assoc1"),
+    R("POST", "/auth/logout", ok="assoc1", status=204),
+    R("POST", "/me/password", ok="assoc1",
+      body=lambda w, i: {"current_password": PASSWORD, "new_password": "une-autre-phrase"},
+      bad={"current_password": "", "new_password": "short"}),
+    R("POST", "/users/{user_id}/deactivate", ok="admin", forbidden="coord1",
+      shared={"user_id": "user_company2"}),
     R("GET", "/organisations", ok="assoc1"),
     R("POST", "/organisations", ok="admin", forbidden="coord1", status=201,
       body=lambda w, i: {"name": "Secours du quartier", "kind": "association",
