@@ -108,7 +108,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(secret_key="test-secret-key-0123456789-abcdef", login_attempts_per_minute=5)
+    return Settings(secret_key="test-secret-key-0123456789-abcdef", login_attempts_per_minute=5,
+                    duplicate_checks_per_hour=20)
 
 
 @pytest.fixture

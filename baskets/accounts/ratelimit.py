@@ -107,3 +107,14 @@ def _trusted(address: str, proxies: list[ipaddress.IPv4Network | ipaddress.IPv6N
     except ValueError:
         return False
     return any(ip in network for network in proxies)
+
+
+def limit_duplicate_lookups(request: Request, user_id: object) -> None:
+    """429 once the user has looked up duplicates too often this hour (each lookup tests
+    names and phones against the other associations' households)."""
+    throttle: Throttle = request.app.state.throttle
+    key = str(user_id)
+    if not throttle.hit(throttle.duplicate_checks, key):
+        raise throttle.refuse(throttle.duplicate_checks, key,
+                              "Trop de recherches de doublons ; réessayez plus tard.",
+                              "Too many duplicate lookups; try again later.")
