@@ -128,6 +128,13 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=20_000_000, description="Largest spreadsheet accepted by an import (bytes)."
     )
+    import_max_rows: int = Field(
+        default=200_000, ge=1, description="Most data rows a spreadsheet import reads."
+    )
+    import_max_uncompressed_bytes: int = Field(
+        default=200_000_000, ge=1,
+        description="Largest uncompressed content of an XLSX workbook (zip bombs refused).",
+    )
     jobs_queue: str = Field(
         default="baskets", description="Celery queue (Redis list) the jobs are sent to."
     )

@@ -155,37 +155,59 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, _ = body_limit(scope.get("path", ""), self.settings)
+        path = scope.get("path", "")
+        limit, _ = body_limit(path, self.settings)
         received = 0
-        started = False
+        overflowed = False
+        replaced = False
 
         async def counted_receive() -> Message:
-            nonlocal received
+            nonlocal received, overflowed
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    overflowed = True
                     raise BodyTooLarge(limit)
             return message
 
+        async def too_large() -> None:
+            locale = _locale(scope, self.settings)
+            if not path.startswith(API_PREFIX):
+                text = ("<!doctype html><title>413</title><p>"
+                        + ("Envoi trop volumineux : rien n'a été enregistré." if locale == "fr"
+                           else "Upload too large: nothing was saved.") + "</p>").encode()
+                await send({"type": "http.response.start", "status": 413, "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(text)).encode()), (b"connection", b"close")]})
+                await send({"type": "http.response.body", "body": text})
+                return
+            message = (f"Requête trop volumineuse (au plus {limit} octets)." if locale == "fr"
+                       else f"Request too large (at most {limit} bytes).")
+            await send_json(send, 413, {"error": {"code": "payload_too_large",
+                                                  "message": message, "details": None}},
+                            [(b"connection", b"close")])
+
         async def watched_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
+            nonlocal replaced
+            if replaced:
+                return
+            if overflowed and message["type"] == "http.response.start":
+                # Whatever the app made of the interrupted body (400, 413, 500), the client
+                # gets one clear 413.
+                replaced = True
+                await too_large()
+                return
             await send(message)
 
         try:
             await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge as exc:
-            # Only when the app let it through unanswered (it answers 413 itself otherwise).
-            if started:
+        except Exception:
+            if not overflowed:
                 raise
-            locale = _locale(scope, self.settings)
-            message = (f"Requête trop volumineuse (au plus {exc.limit} octets)." if locale == "fr"
-                       else f"Request too large (at most {exc.limit} bytes).")
-            await send_json(send, 413, {"error": {"code": "payload_too_large",
-                                                  "message": message, "details": None}},
-                            [(b"connection", b"close")])
+            if not replaced:
+                replaced = True
+                await too_large()
 
 
 API_SECURITY_HEADERS = [

@@ -710,7 +710,9 @@ def run_import(
     actor.require(required)
     report = ImportReport(kind=kind, dry_run=dry_run)
     try:
-        sheet = read_sheet(data, max_bytes=settings.import_max_bytes)
+        sheet = read_sheet(data, max_bytes=settings.import_max_bytes,
+                           max_rows=settings.import_max_rows,
+                           max_uncompressed=settings.import_max_uncompressed_bytes)
     except UnreadableFile as exc:
         report.problems.append(Problem(None, None, "file", exc.message_fr, exc.message_en))
         if not dry_run:
