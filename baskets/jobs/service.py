@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -23,8 +24,15 @@ JOB = ("Tâche", "Job")
 
 
 def submit(session: Session, actor: Actor, kind: str, params: dict[str, Any]) -> Job:
-    """Record a job for the actor's organisation; it is enqueued once the transaction commits."""
+    """Record a job for the actor's organisation; it is enqueued once the transaction commits.
+
+    The same request made again while its job is queued or running (a double click, two
+    coordinators at once) gets that job back instead of queuing a second identical solve.
+    """
     get_task(kind)  # an unknown kind fails here, not in a worker
+    same = active_twin(session, actor, kind, params)
+    if same is not None:
+        return same
     job = Job(kind=kind, params=params, organisation_id=actor.organisation_id,
               requested_by=actor.user.id, status=JobStatus.queued,
               message=MESSAGES[JobStatus.queued], lease_until=utcnow() + _queued_grace(session))
@@ -32,6 +40,25 @@ def submit(session: Session, actor: Actor, kind: str, params: dict[str, Any]) ->
     session.flush()
     enqueue_after_commit(session, job.id)
     return job
+
+
+def active_twin(session: Session, actor: Actor, kind: str,
+                params: dict[str, Any]) -> Job | None:
+    """The organisation's queued or running job of this kind with these very parameters.
+
+    The organisation's row is locked first (SQLite: the write lock), so two identical
+    submissions at once are serialised and the second one finds the first.
+    """
+    from baskets.accounts.models import Organisation
+
+    session.execute(select(Organisation.id).where(Organisation.id == actor.organisation_id)
+                    .with_for_update())
+    candidates = session.scalars(
+        owned(Job, actor).where(Job.kind == kind, Job.parent_id.is_(None),
+                                Job.status.in_([JobStatus.queued, JobStatus.running]))
+        .order_by(Job.created_at))
+    wanted = json.loads(json.dumps(params, default=str))
+    return next((job for job in candidates if job.params == wanted), None)
 
 
 def submit_part(session: Session, parent: Job, kind: str, params: dict[str, Any]) -> Job:
