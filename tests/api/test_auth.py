@@ -9,8 +9,14 @@ import json
 import re
 import time
 
+from typing import Any
+
 import jwt
 from fastapi.testclient import TestClient
+from starlette.requests import Request
+
+from baskets.accounts.ratelimit import Throttle, client_address
+from baskets.accounts.service import HashGate, log_in
 
 from baskets.accounts.security import (
     CSRF,
@@ -23,6 +29,7 @@ from baskets.accounts.security import (
     sub_key,
 )
 from baskets.config import Settings
+from baskets.errors import DomainError
 from baskets.web.core import SESSION_COOKIE
 from tests.world import PASSWORD, World
 
@@ -191,3 +198,105 @@ def test_health_needs_no_token(client: TestClient) -> None:
     """Health and the OpenAPI document are public."""
     assert client.get("/api/v1/health").json() == {"status": "ok"}
     assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def _throttled_login(world: World, session_factory: Any, **limits: int) -> Any:
+    settings = Settings(secret_key="t" * 32, **limits)
+    throttle, gate = Throttle(settings), HashGate(settings)
+
+    def attempt(email: str, password: str, address: str) -> int:
+        try:
+            log_in(session_factory, email=email, password=password, address=address,
+                   throttle=throttle, gate=gate)
+        except DomainError as exc:
+            return exc.status_code
+        return 200
+
+    return attempt
+
+
+def test_throttle_per_address_per_account_and_unknown_emails(world: World,
+                                                              session_factory: Any) -> None:
+    """Guesses are counted per address over all accounts (12 accounts x 10 guesses went
+    through), per account over all addresses, and globally for unknown e-mails."""
+    attempt = _throttled_login(world, session_factory, login_attempts_per_minute=3,
+                               login_failures_per_account_per_hour=4,
+                               login_unknown_attempts_per_minute=2)
+    accounts = ["assoc1", "assoc2", "coord1", "coord2"]
+    statuses = [attempt(world.emails[who], "wrong-password", "10.0.0.1") for who in accounts]
+    assert statuses == [401, 401, 401, 429]  # one address, whatever the account
+    # One account, four addresses: its fifth failure is refused, even with the right password.
+    for n in range(3):
+        assert attempt(world.emails["company1"], "wrong-password", f"10.0.1.{n}") == 401
+    assert attempt(world.emails["company1"], "wrong-password", "10.0.1.9") == 401
+    assert attempt(world.emails["company1"], PASSWORD, "10.0.2.1") == 429
+    # Unknown e-mails from many addresses: a global budget.
+    unknown = [attempt(f"nobody{n}@example.org", "whatever-pass", f"10.0.3.{n}")
+               for n in range(3)]
+    assert unknown == [401, 401, 429]
+    assert attempt(world.emails["company2"], PASSWORD, "10.0.4.1") == 200
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(client: TestClient,
+                                                             world: World) -> None:
+    """A new X-Forwarded-For per attempt no longer escapes the per-address limit (5 in
+    tests); behind a configured proxy, the forwarded address is the client's."""
+    for n in range(5):
+        client.post("/api/v1/auth/token", headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                    data={"username": world.emails["coord1"], "password": "wrong-password"})
+    refused = client.post("/api/v1/auth/token", headers={"X-Forwarded-For": "203.0.113.99"},
+                          data={"username": world.emails["coord1"], "password": PASSWORD})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    proxy = Settings(secret_key="t" * 32, trusted_proxies="10.0.0.0/8")
+    request = Request({"type": "http", "client": ("10.1.2.3", 4000), "headers": [
+        (b"x-forwarded-for", b"198.51.100.7, 10.9.9.9")]})
+    assert client_address(request, proxy) == "198.51.100.7"
+    direct = Request({"type": "http", "client": ("192.0.2.1", 4000), "headers": [
+        (b"x-forwarded-for", b"198.51.100.7")]})
+    assert client_address(direct, proxy) == "192.0.2.1"
+
+
+def test_common_passwords_and_ones_holding_the_email_are_refused(
+        client: TestClient, world: World, session: Any) -> None:
+    """Sign-up and account creation refuse the most common passwords and those containing
+    the e-mail (422 on the password field, French by default); nothing is created."""
+    from baskets.territory.models import Territory
+
+    territory = session.get(Territory, world.ids["t1"])
+    base = {"territory_code": territory.code, "full_name": "Léa M.", "home_area": "Marseille",
+            "lat": 43.3, "lon": 5.4}
+    for email, password in (("lea@example.org", "azertyuiop"), ("lea@example.org", "1234567890"),
+                            ("marcel.pagnol@example.org", "marcel.pagnol-2026")):
+        response = client.post("/api/v1/volunteers/signup",
+                               json=base | {"email": email, "password": password})
+        assert response.status_code == 422, (password, response.text)
+        assert response.json()["error"]["details"][0]["field"] == "password"
+    created = client.post("/api/v1/users", headers=world.auth("admin"), json={
+        "organisation_id": str(world.ids["assoc1"]), "email": "motdepasse@assoc.example",
+        "full_name": "Nouvel accueil", "role": "association", "password": "motdepasse123"})
+    assert created.status_code == 422
+    assert client.post("/api/v1/auth/token", data={"username": "lea@example.org",
+                                                   "password": "azertyuiop"}).status_code == 401
+
+
+def test_disabled_accounts_take_as_long_as_wrong_passwords(client: TestClient, world: World,
+                                                           session: Any) -> None:
+    """A disabled account runs the same password hash (it answered in 6 ms against 231 ms),
+    so timing does not tell it apart."""
+    from baskets.accounts.models import User
+
+    user = session.get(User, world.ids["user_company2"])
+    user.is_active = False
+    session.commit()
+
+    def duration(email: str) -> float:
+        start = time.perf_counter()
+        response = client.post("/api/v1/auth/token",
+                               data={"username": email, "password": PASSWORD})
+        assert response.status_code == 401
+        return time.perf_counter() - start
+
+    disabled = min(duration(world.emails["company2"]) for _ in range(2))
+    wrong = min(duration(world.emails["assoc2"] + "x") for _ in range(2))
+    assert disabled > 0.5 * wrong
