@@ -8,7 +8,6 @@ import hmac
 import json
 import re
 import time
-
 from typing import Any
 
 import jwt
@@ -16,8 +15,6 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from baskets.accounts.ratelimit import Throttle, client_address
-from baskets.accounts.service import HashGate, log_in
-
 from baskets.accounts.security import (
     CSRF,
     FINGERPRINTS,
@@ -28,6 +25,7 @@ from baskets.accounts.security import (
     read_token,
     sub_key,
 )
+from baskets.accounts.service import HashGate, log_in
 from baskets.config import Settings
 from baskets.errors import DomainError
 from baskets.web.core import SESSION_COOKIE
