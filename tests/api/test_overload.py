@@ -9,7 +9,6 @@ import asyncio
 import logging
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
