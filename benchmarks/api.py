@@ -72,7 +72,10 @@ def prepare(url: str) -> None:
 def serve(url: str, port: int, command: list[str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BASKETS_DATABASE_URL": url, "BASKETS_LOG_LEVEL": "WARNING",
            "BASKETS_SECRET_KEY": SECRET}
-    process = subprocess.Popen(command, env=env)
+    # The server's own output (access log) goes to a file beside the database, not the figures.
+    log = Path(tempfile.gettempdir()) / f"baskets-bench-server-{port}.log"
+    process = subprocess.Popen(command, env=env, stdout=log.open("wb"),
+                               stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
