@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -287,6 +288,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="closed mode")
     args = parser.parse_args()
     backends = args.backends.split(",")
+    # Stopped from outside (SIGTERM): still stop the server and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     def rates(text_rates: str) -> list[float]:
         return [float(rate) for rate in text_rates.split(",")]
