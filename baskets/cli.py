@@ -68,11 +68,17 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
     """Serve the API and the site."""
+    _serve(host, port, demo=False)
+
+
+def _serve(host: str, port: int, *, demo: bool) -> None:
     import uvicorn
 
     from baskets.api.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port)
+    # proxy_headers off: uvicorn would believe any X-Forwarded-For sent from 127.0.0.1;
+    # the app reads it itself, from BASKETS_TRUSTED_PROXIES only.
+    uvicorn.run(create_app(demo=demo), host=host, port=port, proxy_headers=False)
 
 
 @app.command()
@@ -102,7 +108,12 @@ def jobs_reconcile(
     loop: Annotated[bool, typer.Option(
         "--loop", help="Repeat every BASKETS_JOBS_RECONCILE_EVERY_SECONDS.")] = False,
 ) -> None:
-    """Re-enqueue queued or running jobs whose lease expired (lost message, dead worker)."""
+    """Re-enqueue queued or running jobs whose lease expired (lost message, dead worker).
+
+    Looping, it outlives the failures it exists to heal: a broker or database that is down
+    is logged and retried with backoff (up to the period), never a reason to exit.
+    """
+    import logging
     import time
 
     from baskets.db import make_engine, make_session_factory
@@ -110,12 +121,28 @@ def jobs_reconcile(
     from baskets.jobs.service import reconcile
 
     settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    log = logging.getLogger("baskets.jobs.reconcile")
     if loop and every is None:
         every = settings.jobs_reconcile_every_seconds
     factory = make_session_factory(make_engine(settings.database_url))
     executor = make_executor(settings, factory)
+    failures = 0
     while True:
-        ids = reconcile(factory, executor, settings)
+        try:
+            ids = reconcile(factory, executor, settings)
+        except Exception as exc:
+            if every is None:
+                raise
+            failures += 1
+            pause = min(every, 0.5 * 2 ** min(failures, 10))
+            log.warning("reconcile failed (%s); retrying in %.1f s (failure %d)",
+                        type(exc).__name__, pause, failures)
+            time.sleep(pause)
+            continue
+        if failures:
+            log.info("reconcile works again after %d failure(s)", failures)
+            failures = 0
         typer.echo(f"{len(ids)} tâche(s) relancée(s) / job(s) re-enqueued")
         if every is None:
             break
@@ -168,7 +195,7 @@ def demo(
     run_demo_week()
     if not no_serve:
         typer.echo(f"http://{host}:{port}/ — comptes de démonstration : voir README.md")
-        serve(host=host, port=port)
+        _serve(host, port, demo=True)
 
 
 @solve_app.command("allocation")

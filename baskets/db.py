@@ -67,21 +67,48 @@ class IdMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN instead.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # WAL lets readers go on while one writer writes (the embedded demo serves several users).
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT: we issue BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets readers go on while one writer writes (the demo serves several users).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return on_connect
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: a deferred transaction that later writes fails
-    # at once with "database is locked" when another writer is active, whatever busy_timeout.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+_READS = ("SELECT", "PRAGMA", "EXPLAIN", "WITH")
+
+
+def _writes(statement: str, context: Any) -> bool:
+    """Whether a statement needs the write lock: anything but a plain read (a SELECT ... FOR
+    UPDATE counts as a write, as it announces one, like on PostgreSQL)."""
+    if not statement.lstrip().upper().startswith(_READS):
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+def _sqlite_begin_at_first_write(conn: Any, cursor: Any, statement: str, parameters: Any,
+                                 context: Any, executemany: bool) -> None:
+    # Reads never take SQLite's write lock: until a transaction writes, each read runs on its
+    # own (autocommit), seeing the latest committed data, as under PostgreSQL's READ
+    # COMMITTED. The first write (or SAVEPOINT, or SELECT ... FOR UPDATE) begins IMMEDIATE:
+    # the write lock is taken up front and held until commit, so writers wait for each other
+    # (busy_timeout) instead of failing with "database is locked" when a deferred transaction
+    # tries to upgrade after another writer committed.
+    dbapi_connection = cursor.connection
+    if not dbapi_connection.in_transaction and _writes(statement, context):
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+def _sqlite_no_begin(connection: Any) -> None:
+    # SQLAlchemy's BEGIN is deferred to the first write (see _sqlite_begin_at_first_write).
+    return None
 
 
 class HideRowValues(logging.Filter):
@@ -107,8 +134,11 @@ def hide_row_values() -> None:
             logger.addFilter(ROW_FILTER)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for `url`; SQLite gets foreign keys on and its folder created."""
+def make_engine(url: str, *, busy_timeout_seconds: float = 10.0, **kwargs: Any) -> Engine:
+    """Create an engine for `url`; SQLite gets foreign keys on and its folder created.
+
+    `kwargs` go to `create_engine` (pool sizes and timeout: see `pool_options`).
+    """
     parsed = make_url(url)
     hide_row_values()
     # Statement parameters may hold personal data: never let them into exception messages.
@@ -116,13 +146,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            for option in ("pool_size", "max_overflow", "pool_timeout"):
+                kwargs.pop(option, None)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout_seconds * 1000)))
+        event.listen(engine, "begin", _sqlite_no_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin_at_first_write)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def pool_options(settings: Any, *, background: bool = False) -> dict[str, Any]:
+    """Engine options from settings: the request pool, or the small pool of background work
+    (in-process jobs, the reconciler), kept apart so neither can starve the other."""
+    if background:
+        size = settings.jobs_inprocess_workers + 1
+        return {"pool_size": size, "max_overflow": 1, "pool_timeout": 30.0,
+                "busy_timeout_seconds": max(settings.sqlite_busy_timeout_seconds, 30.0)}
+    return {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout_seconds,
+            "busy_timeout_seconds": settings.sqlite_busy_timeout_seconds}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -11,11 +11,14 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message_fr: str, message_en: str, details: Any = None) -> None:
+    def __init__(self, message_fr: str, message_en: str, details: Any = None, *,
+                 retry_after: int | None = None) -> None:
         super().__init__(message_en)
         self.message_fr = message_fr
         self.message_en = message_en
         self.details = details
+        # Seconds after which the client may try again (sent as Retry-After).
+        self.retry_after = retry_after
 
     def message(self, locale: str) -> str:
         """The message in `locale` ('fr' or 'en')."""
@@ -69,6 +72,20 @@ class InvalidInput(DomainError):
 class RateLimited(DomainError):
     status_code = 429
     code = "rate_limited"
+
+
+class ServiceUnavailable(DomainError):
+    """Overloaded for a moment (every slot, connection or lock taken): try again shortly."""
+
+    status_code = 503
+    code = "unavailable"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__(
+            "Le service est très sollicité ; réessayez dans un instant. Rien n'a été enregistré.",
+            "The service is very busy; try again in a moment. Nothing was saved.",
+            {"retry_after": retry_after}, retry_after=retry_after,
+        )
 
 
 class PayloadTooLarge(DomainError):

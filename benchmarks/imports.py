@@ -89,7 +89,8 @@ def _world(session: Session) -> Actor:
 def run(url: str, data: bytes, rows: int, label: str) -> None:
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    settings = Settings(secret_key="bench-secret-key-0123456789", import_max_bytes=200_000_000)
+    settings = Settings(secret_key="bench-secret-key-0123456789-abcdef",
+                        import_max_bytes=200_000_000)
     with factory() as session:
         actor = _world(session)
         timings = {}

@@ -108,7 +108,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(secret_key="test-secret-key-0123456789", login_attempts_per_minute=5)
+    return Settings(secret_key="test-secret-key-0123456789-abcdef", login_attempts_per_minute=5,
+                    duplicate_checks_per_hour=20)
 
 
 @pytest.fixture
@@ -118,7 +119,10 @@ def app(settings: Settings, session_factory: sessionmaker[Session]):  # type: ig
 
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    # https: outside the embedded demo every cookie is Secure, and a client only sends those
+    # back over HTTPS.
+    with TestClient(app, raise_server_exceptions=False, base_url="https://testserver"
+                    ) as test_client:
         yield test_client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,23 @@ def test_every_baskets_variable_is_a_setting(compose: dict[str, Any]) -> None:
     assert named - fields == set()
 
 
-def test_every_command_exists_in_the_cli(compose: dict[str, Any]) -> None:
+@pytest.fixture
+def settings_cache_cleared() -> Iterator[None]:
+    """Settings read from the environment this test sets, forgotten afterwards."""
+    from baskets.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("settings_cache_cleared")
+def test_every_command_exists_in_the_cli(compose: dict[str, Any],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The `baskets ...` command lines of the services and health checks are real commands
-    with real options; uvicorn serves the real ASGI module."""
+    with real options; uvicorn serves the real ASGI module (which, like production, refuses
+    the demo key: the compose file requires BASKETS_SECRET_KEY)."""
+    monkeypatch.setenv("BASKETS_SECRET_KEY", "compose-test-secret-key-0123456789-abcdef")
     seen = 0
     for service in compose["services"].values():
         for words in _commands(service):

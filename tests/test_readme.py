@@ -28,9 +28,19 @@ def test_every_setting_is_documented_with_its_default(name: str) -> None:
     assert f"`{default}`" in row
 
 
-def test_demo_secret_refused_outside_sqlite() -> None:
-    """The demo secret key is accepted on SQLite and refused on PostgreSQL."""
-    check_production_ready(Settings(secret_key=DEMO_SECRET_KEY, database_url="sqlite:///x.db"))
-    with pytest.raises(RuntimeError, match="BASKETS_SECRET_KEY"):
-        check_production_ready(Settings(secret_key=DEMO_SECRET_KEY,
-                                        database_url="postgresql+psycopg://h/db"))
+def test_demo_secret_refused_outside_the_demo() -> None:
+    """The published demo key is accepted only by `baskets demo` on its SQLite database:
+    refused on PostgreSQL, and refused on SQLite outside the demo (`baskets serve`, uvicorn);
+    keys shorter than 32 bytes are refused everywhere."""
+    check_production_ready(Settings(secret_key=DEMO_SECRET_KEY, database_url="sqlite:///x.db"),
+                           demo=True)
+    for database_url, demo in (("postgresql+psycopg://h/db", True), ("sqlite:///x.db", False),
+                               ("postgresql+psycopg://h/db", False)):
+        with pytest.raises(RuntimeError, match="BASKETS_SECRET_KEY"):
+            check_production_ready(Settings(secret_key=DEMO_SECRET_KEY,
+                                            database_url=database_url), demo=demo)
+    for key in ("x", "a" * 31):
+        with pytest.raises(RuntimeError, match="32"):
+            check_production_ready(Settings(secret_key=key,
+                                            database_url="postgresql+psycopg://h/db"))
+    check_production_ready(Settings(secret_key="k" * 32, database_url="postgresql+psycopg://h/db"))

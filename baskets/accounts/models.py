@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from baskets.db import Base, IdMixin
@@ -52,3 +52,6 @@ class User(IdMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str] = mapped_column(String(5), default="fr")
+    # Tokens carry the version they were issued under; raising it (logout, password change,
+    # deactivation: accounts.service.revoke_sessions) ends every session of the account.
+    token_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))

@@ -74,3 +74,8 @@ class UserIn(InModel):
     role: Role
     password: Password
     locale: Annotated[str, Field(pattern=r"^(fr|en)$")] = "fr"
+
+
+class PasswordChange(InModel):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password

@@ -1,62 +1,91 @@
-"""Password hashing (argon2) and signed, expiring bearer tokens (HMAC-SHA256, no server state)."""
+"""Passwords (argon2), sub-keys derived from the secret key, and revocable bearer tokens.
+
+Tokens are JWTs (HS256, PyJWT) signed with the tokens sub-key, never with the secret key
+itself: `sub` (the user), `ver` (the user's token version), `iat`, `exp`, `aud` and a key id
+in the header. A token is good only while `ver` equals the user's stored version, so logging
+out, changing one's password or being deactivated (`revoke_sessions`) ends every session of
+the account at once.
+"""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import time
 import uuid
+from dataclasses import dataclass
 
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
+TOKEN_AUDIENCE = "baskets"
+TOKEN_ALGORITHM = "HS256"
+# Purposes of the sub-keys: one key per use, so a value signed for one can never pass for
+# another (a CSRF token as an access token, a fingerprint as either).
+TOKENS, CSRF, FINGERPRINTS = "tokens", "csrf", "household-fingerprints"
+
 
 def hash_password(password: str) -> str:
-    """Argon2id hash of `password`."""
+    """Argon2id hash of `password` (slow on purpose: never call it inside a transaction)."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    """True when `password` matches the stored hash."""
+    """True when `password` matches the stored hash (slow: never inside a transaction)."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def sub_key(secret: str, purpose: str) -> bytes:
+    """The key of one purpose, derived from the secret key (HMAC-SHA256, as HKDF-Expand)."""
+    return hmac.new(secret.encode(), f"baskets-subkey-v1|{purpose}".encode(),
+                    hashlib.sha256).digest()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def key_id(secret: str) -> str:
+    """A short public name of the tokens key, so a rotated key can be told apart."""
+    return hashlib.sha256(sub_key(secret, TOKENS)).hexdigest()[:12]
 
 
-def issue_token(
-    user_id: uuid.UUID, *, secret: str, ttl_minutes: int, now: float | None = None
-) -> str:
-    """A token naming the user and its expiry, signed with the secret key."""
-    issued = time.time() if now is None else now
-    claims = {"sub": str(user_id), "exp": int(issued + ttl_minutes * 60)}
-    payload = _b64(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return f"{payload}.{_b64(signature)}"
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says: whose it is and which token version it was issued under."""
+
+    user_id: uuid.UUID
+    version: int
+    issued_at: int
 
 
-def read_token(token: str, *, secret: str, now: float | None = None) -> uuid.UUID | None:
-    """The user id of a valid, unexpired token; None for anything else."""
+def issue_token(user_id: uuid.UUID, *, secret: str, ttl_minutes: int, version: int = 0,
+                now: float | None = None) -> str:
+    """A signed token for the user at their current token `version`, expiring after the TTL."""
+    issued = int(time.time() if now is None else now)
+    claims = {"sub": str(user_id), "ver": version, "iat": issued,
+              "exp": issued + ttl_minutes * 60, "aud": TOKEN_AUDIENCE}
+    return jwt.encode(claims, sub_key(secret, TOKENS), algorithm=TOKEN_ALGORITHM,
+                      headers={"kid": key_id(secret)})
+
+
+def read_token(token: str, *, secret: str, now: float | None = None) -> TokenClaims | None:
+    """The claims of a well-signed, unexpired token for this audience; None for anything else.
+
+    The caller still compares `version` with the user's stored token version.
+    """
     try:
-        payload, signature = token.split(".", 1)
-        expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(signature)):
+        if jwt.get_unverified_header(token).get("kid") != key_id(secret):
             return None
-        claims = json.loads(_unb64(payload))
-        if int(claims["exp"]) < (time.time() if now is None else now):
+        claims = jwt.decode(token, sub_key(secret, TOKENS), algorithms=[TOKEN_ALGORITHM],
+                            audience=TOKEN_AUDIENCE,
+                            options={"require": ["sub", "ver", "iat", "exp", "aud"],
+                                     "verify_exp": now is None})
+        if now is not None and int(claims["exp"]) < now:
             return None
-        return uuid.UUID(claims["sub"])
-    except (ValueError, KeyError, TypeError):
+        return TokenClaims(user_id=uuid.UUID(str(claims["sub"])), version=int(claims["ver"]),
+                           issued_at=int(claims["iat"]))
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError):
         return None

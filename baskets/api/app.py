@@ -11,8 +11,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from baskets.accounts.ratelimit import SlidingWindowLimiter
+from baskets.accounts.ratelimit import Throttle
+from baskets.accounts.service import HashGate
 from baskets.api.errors import error_body, install_error_handlers
+from baskets.api.middleware import (
+    AdmissionControl,
+    ApiSecurityHeaders,
+    BodySizeLimit,
+    body_limit,
+    filter_access_log,
+)
 from baskets.api.routers import (
     accounts,
     allocation,
@@ -28,7 +36,7 @@ from baskets.api.routers import io as io_router
 from baskets.api.routers import rounds as rounds_router
 from baskets.api.routers import volunteers as volunteers_router
 from baskets.config import Settings, check_production_ready, get_settings
-from baskets.db import make_engine, make_session_factory
+from baskets.db import make_engine, make_session_factory, pool_options
 from baskets.i18n import negotiate_locale
 from baskets.jobs.executor import InProcessExecutor, ReconcileLoop, make_executor
 from baskets.web.routes import router as web_router
@@ -51,20 +59,31 @@ def create_app(
     *,
     engine: Engine | None = None,
     session_factory: sessionmaker[Session] | None = None,
+    demo: bool = False,
 ) -> FastAPI:
-    """Build the app; tests pass their own settings and session factory."""
+    """Build the app; tests pass their own settings and session factory. `demo` is set by
+    `baskets demo` only: the published demo key is then accepted on its SQLite database, and
+    cookies go without `Secure` over plain HTTP on 127.0.0.1."""
     settings = settings or get_settings()
-    check_production_ready(settings)
+    check_production_ready(settings, demo=demo)
     logging.basicConfig(level=settings.log_level)
+    filter_access_log()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Threads for sync endpoints and dependencies: well above the admitted requests, so
+        # an admitted request always finds a thread to commit and close on.
+        import anyio.to_thread
+
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, 2 * settings.request_concurrency() + 8)
         # Without a broker the app is its own worker: it takes back jobs a restart left
         # behind, and stops its pool on the way out (running jobs end or are taken back).
         executor = app.state.job_executor
         keeper = None
         if (isinstance(executor, InProcessExecutor) and not executor.inline
                 and settings.jobs_inprocess_reconcile):
-            keeper = ReconcileLoop(app.state.session_factory, executor, settings).start()
+            keeper = ReconcileLoop(app.state.background_factory, executor, settings).start()
         yield
         if keeper is not None:
             keeper.stop()
@@ -81,26 +100,38 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    if session_factory is None:
-        engine = engine or make_engine(settings.database_url)
+    app.state.demo = demo
+    if session_factory is not None:
+        background_factory = session_factory
+    else:
+        engine = engine or make_engine(settings.database_url, **pool_options(settings))
         session_factory = make_session_factory(engine)
+        # In-process jobs and the reconciler get a pool of their own: a burst of requests
+        # cannot starve them, nor they the requests.
+        background_factory = make_session_factory(make_engine(
+            settings.database_url, **pool_options(settings, background=True)))
     app.state.session_factory = session_factory
-    app.state.job_executor = make_executor(settings, session_factory)
-    app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute)
+    app.state.background_factory = background_factory
+    app.state.job_executor = make_executor(settings, background_factory)
+    app.state.throttle = Throttle(settings)
+    app.state.hash_gate = HashGate(settings)
     install_error_handlers(app)
+    # Outermost last: security headers, then admission, then the streaming body limit.
+    app.add_middleware(BodySizeLimit, settings=settings)
+    app.add_middleware(AdmissionControl, settings=settings)
+    app.add_middleware(ApiSecurityHeaders)
 
     @app.middleware("http")
     async def limit_body_size(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        # Refuse oversized bodies from the declared length before anything reads them.
+        # Refuse bodies whose declared length is over the limit before anything reads them
+        # (BodySizeLimit stops the others while they stream). Spreadsheet uploads (API and
+        # pages) have their own, larger limit (checked again on the file).
         length = request.headers.get("content-length")
-        # Spreadsheet uploads (API and pages) have their own, larger limit (checked again on
-        # the file).
         path = request.url.path
         page = not path.startswith(f"{API_PREFIX}/")
-        upload = path.startswith(f"{API_PREFIX}/imports/") or (page and path.endswith("/import"))
-        limit = settings.import_max_bytes + 100_000 if upload else settings.max_body_bytes
+        limit, upload = body_limit(path, settings)
         if length is not None and length.isdigit() and int(length) > limit:
             if page:
                 from baskets.web.core import too_large_page
@@ -119,8 +150,9 @@ def create_app(
             return JSONResponse(error_body("payload_too_large", message), status_code=413)
         return await call_next(request)
 
+    # async: answered on the event loop, never waiting for a thread or a connection.
     @app.get(f"{API_PREFIX}/health", tags=["health"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     # Before households: /households/duplicates must not be read as /households/{id}.

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Organisation, User
@@ -62,12 +63,26 @@ def get_actor(
     """The user behind the bearer token, with their organisation; 401 otherwise."""
     if not token:
         raise Unauthorized("Authentification requise.", "Authentication required.")
-    user_id = read_token(token, secret=settings.secret_key)
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active:
+    actor = actor_of_token(session, settings, token)
+    if actor is None:
         raise Unauthorized("Jeton invalide ou expiré.", "Invalid or expired token.")
-    organisation = session.get(Organisation, user.organisation_id)
-    assert organisation is not None  # foreign key guarantees it
+    return actor
+
+
+def actor_of_token(session: Session, settings: Settings, token: str) -> Actor | None:
+    """The active user a token names, if its signature, expiry and version still hold (a
+    logout, password change or deactivation raised the user's version since: revoked)."""
+    claims = read_token(token, secret=settings.secret_key)
+    if claims is None:
+        return None
+    row = session.execute(
+        select(User, Organisation).join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.id == claims.user_id)).first()
+    if row is None:
+        return None
+    user, organisation = row
+    if not user.is_active or user.token_version != claims.version:
+        return None
     return Actor(user=user, organisation=organisation)
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from baskets.api.middleware import busy_body
 from baskets.config import Settings
 from baskets.errors import DomainError
 from baskets.i18n import negotiate_locale
@@ -92,6 +94,18 @@ def _english(error: dict[str, Any]) -> str:
     return message
 
 
+def overloaded(exc: BaseException) -> bool:
+    """A momentary overload rather than a fault: no database connection free in time (pool
+    timeout) or SQLite's write lock still taken after busy_timeout. Answered 503 with
+    Retry-After, never 500."""
+    if isinstance(exc, SATimeoutError):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return "database is locked" in text or "database is busy" in text
+    return False
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -106,7 +120,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(
             error_body(exc.code, exc.message(_locale(request)), exc.details),
             status_code=exc.status_code,
@@ -168,9 +184,14 @@ def install_error_handlers(app: FastAPI) -> None:
         try:
             return await call_next(request)
         except Exception as exc:
+            locale = _locale(request)
+            if overloaded(exc):
+                logger.warning("overloaded on %s %s: %s", request.method, request.url.path,
+                               type(exc).__name__)
+                return JSONResponse(busy_body(locale), status_code=503,
+                                    headers={"Retry-After": "1"})
             logger.error("unexpected error on %s %s: %s", request.method, request.url.path,
                          type(exc).__name__)
-            locale = _locale(request)
             message = (
                 "Une erreur inattendue est survenue ; rien n'a été enregistré. "
                 "L'équipe technique est prévenue."

@@ -1,9 +1,10 @@
 """Possible duplicate households across associations, found without sharing anyone's data.
 
-Each household gets a keyed hash (HMAC-SHA256 with the secret key) of its normalised contact
-name and phone. Two associations whose households share a hash are told only that one of their
-own households has a twin elsewhere; coordinators see counts per pair of associations. The
-hash is keyed so that nobody holding the table can test a guessed name and phone.
+Each household gets a keyed hash (HMAC-SHA256 with the fingerprints sub-key derived from the
+secret key) of its normalised contact name and phone. Two associations whose households share
+a hash are told only that one of their own households has a twin elsewhere; coordinators see
+counts per pair of associations. The hash is keyed so that nobody holding the table can test
+a guessed name and phone; lookups are rate-limited per user and audited (DuplicateLookup).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from baskets.accounts.models import Organisation, Role
+from baskets.accounts.security import FINGERPRINTS, sub_key
 from baskets.common.scope import Actor
 from baskets.db import utcnow
 from baskets.households.models import Household
 from baskets.io.columns import normalise
-from baskets.io.models import HouseholdFingerprint
+from baskets.io.models import DuplicateLookup, HouseholdFingerprint
 
 
 def normalise_name(name: str) -> str:
@@ -46,8 +48,10 @@ def fingerprint(secret: str, contact_name: str | None, phone: str | None) -> str
     name, number = normalise_name(contact_name), normalise_phone(phone)
     if not name or len(number) < 6:
         return None
-    message = f"household-v1|{name}|{number}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    # v2: keyed with the fingerprints sub-key (v1 used the secret key itself; migration 0211
+    # dropped those rows and `refresh` recomputes them from the stored fields).
+    message = f"household-v2|{name}|{number}".encode()
+    return hmac.new(sub_key(secret, FINGERPRINTS), message, hashlib.sha256).hexdigest()
 
 
 def refresh(session: Session, *, secret: str, organisation_ids: Iterable[uuid.UUID]) -> int:
@@ -96,8 +100,17 @@ def _refresh_territory(session: Session, secret: str, territory_id: uuid.UUID) -
             organisation_ids=territory_organisations(session, territory_id))
 
 
+def record_lookup(session: Session, *, actor: Actor, kind: str, checked: int,
+                  flagged: int) -> None:
+    """Audit one duplicate lookup: who, when, how many households checked and flagged."""
+    session.add(DuplicateLookup(organisation_id=actor.organisation_id, user_id=actor.user.id,
+                                kind=kind, households=checked, flagged=flagged))
+    session.flush()
+
+
 def my_duplicates(session: Session, *, actor: Actor, secret: str) -> list[Household]:
-    """The association's active households that have a twin in another association."""
+    """The association's active households that have a twin in another association (each
+    lookup audited)."""
     actor.require(Role.association)
     _refresh_territory(session, secret, actor.territory_id)
     mine = aliased(HouseholdFingerprint)
@@ -109,17 +122,24 @@ def my_duplicates(session: Session, *, actor: Actor, secret: str) -> list[Househ
                Organisation.territory_id == actor.territory_id)
         .exists()
     )
-    return list(session.scalars(
+    found = list(session.scalars(
         select(Household)
         .join(mine, mine.household_id == Household.id)
         .where(Household.organisation_id == actor.organisation_id,
                Household.archived_at.is_(None), mine.digest.is_not(None), twin)
         .order_by(Household.reference)
     ))
+    checked = session.scalar(select(func.count()).select_from(HouseholdFingerprint).where(
+        HouseholdFingerprint.organisation_id == actor.organisation_id,
+        HouseholdFingerprint.digest.is_not(None))) or 0
+    record_lookup(session, actor=actor, kind="list", checked=int(checked), flagged=len(found))
+    return found
 
 
-def digests_elsewhere(session: Session, *, actor: Actor, digests: Iterable[str]) -> set[str]:
-    """Which of these digests belong to another association of the territory (no refresh).
+def digests_elsewhere(session: Session, *, actor: Actor, secret: str,
+                      digests: Iterable[str]) -> set[str]:
+    """Which of these digests belong to another association of the territory (the other
+    associations' fingerprints refreshed first; the lookup audited).
 
     One scan of the territory's other fingerprints, intersected here: long IN lists against a
     freshly filled table make PostgreSQL's planner pick sequential scans per chunk.
@@ -127,6 +147,9 @@ def digests_elsewhere(session: Session, *, actor: Actor, digests: Iterable[str])
     wanted = set(digests)
     if not wanted:
         return set()
+    refresh(session, secret=secret, organisation_ids=[
+        org for org in territory_organisations(session, actor.territory_id)
+        if org != actor.organisation_id])
     others = session.scalars(
         select(HouseholdFingerprint.digest)
         .join(Organisation, Organisation.id == HouseholdFingerprint.organisation_id)
@@ -134,7 +157,9 @@ def digests_elsewhere(session: Session, *, actor: Actor, digests: Iterable[str])
                HouseholdFingerprint.organisation_id != actor.organisation_id,
                Organisation.territory_id == actor.territory_id)
     )
-    return {digest for digest in others if digest in wanted}
+    found = {digest for digest in others if digest in wanted}
+    record_lookup(session, actor=actor, kind="import", checked=len(wanted), flagged=len(found))
+    return found
 
 
 def pair_counts(session: Session, *, actor: Actor, secret: str

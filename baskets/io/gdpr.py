@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Organisation
+from baskets.common.idempotency import forget_resource, purge_expired
 from baskets.common.scope import Actor
 from baskets.db import utcnow
 from baskets.households import service as households
@@ -91,6 +92,8 @@ def _erase(session: Session, household: Household, user_id: uuid.UUID | None) ->
     if household.archived_at is None:
         household.archived_at = utcnow()
     duplicates.forget(session, household.id)
+    # The creation's stored answer (Idempotency-Key) held the erased name, phone, address.
+    forget_resource(session, household.id)
     session.add(HouseholdAudit(organisation_id=household.organisation_id,
                                household_id=household.id, user_id=user_id,
                                action=ERASE_ACTION, fields=list(ERASED_FIELDS)))
@@ -126,6 +129,7 @@ class RetentionReport:
     cutoff: date
     months: int
     households: list[dict[str, Any]] = field(default_factory=list)
+    idempotency_purged: int = 0
 
     def counts(self) -> dict[uuid.UUID, int]:
         """Households erased per organisation."""
@@ -138,6 +142,7 @@ class RetentionReport:
         """What was done, in counts: no household id, reference or date leaves the job."""
         return {"dry_run": self.dry_run, "cutoff": self.cutoff, "months": self.months,
                 "erased": len(self.households),
+                "idempotency_records_purged": self.idempotency_purged,
                 "organisations": [{"organisation_id": org,
                                    "organisation": (names or {}).get(org, ""),
                                    "households": count}
@@ -159,7 +164,8 @@ def organisation_names(session: Session, report: RetentionReport) -> dict[uuid.U
 
 
 def erase_inactive(session: Session, *, now: datetime, months: int,
-                   dry_run: bool = False) -> RetentionReport:
+                   dry_run: bool = False,
+                   idempotency_ttl: timedelta | None = None) -> RetentionReport:
     """Erase every household whose last contact is older than `months` (all organisations).
 
     A plain service function so a scheduled job (cron, Celery beat) and `baskets gdpr
@@ -179,6 +185,9 @@ def erase_inactive(session: Session, *, now: datetime, months: int,
                                   "last_contact_date": household.last_contact_date})
         if not dry_run:
             _erase(session, household, None)
+    if idempotency_ttl is not None and not dry_run:
+        # Stored answers of creates (names, phones) are not kept beyond their replay window.
+        report.idempotency_purged = purge_expired(session, now=now, ttl=idempotency_ttl)
     logger.info(report.summary())
     return report
 

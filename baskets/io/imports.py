@@ -99,6 +99,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     # References of the importer's own rows that may duplicate another association's household.
     possible_duplicates: list[str] = field(default_factory=list)
+    # How many rows were looked up for duplicates (0: no lookup was made).
+    duplicates_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -436,8 +438,13 @@ def _households(session: Session, ctx: Context, actor: Actor, rows: list[Row], *
             updates.append((row, household, HouseholdPatch.model_validate(changes)))
     ctx.report.created = len(creates)
     ctx.report.updated = len(updates)
-    if digests:
-        elsewhere = duplicates.digests_elsewhere(session, actor=actor, digests=digests.values())
+    # Only a clean file is looked up (and the lookup audited): a report of problems says
+    # nothing about other associations' households.
+    if digests and not ctx.report.problems:
+        elsewhere = duplicates.digests_elsewhere(session, actor=actor,
+                                                 secret=settings.secret_key,
+                                                 digests=digests.values())
+        ctx.report.duplicates_checked = len(digests)
         ctx.report.possible_duplicates = sorted(ref for ref, d in digests.items()
                                                 if d in elsewhere)
     if dry_run or ctx.report.problems:
@@ -703,7 +710,9 @@ def run_import(
     actor.require(required)
     report = ImportReport(kind=kind, dry_run=dry_run)
     try:
-        sheet = read_sheet(data, max_bytes=settings.import_max_bytes)
+        sheet = read_sheet(data, max_bytes=settings.import_max_bytes,
+                           max_rows=settings.import_max_rows,
+                           max_uncompressed=settings.import_max_uncompressed_bytes)
     except UnreadableFile as exc:
         report.problems.append(Problem(None, None, "file", exc.message_fr, exc.message_en))
         if not dry_run:

@@ -99,7 +99,20 @@ def _separator(text: str) -> str:
 _LINE = re.compile(r"line (\d+)")
 
 
-def _read_csv(data: bytes) -> Sheet:
+def too_many_rows(max_rows: int) -> UnreadableFile:
+    """The error of a file with more rows than an import reads."""
+    return UnreadableFile(
+        f"Fichier trop long : au plus {max_rows} lignes par import ; découpez-le en "
+        "plusieurs fichiers. Rien n'a été enregistré.",
+        f"File too long: at most {max_rows} rows per import; split it into several files. "
+        "Nothing was saved.",
+    )
+
+
+def _read_csv(data: bytes, max_rows: int) -> Sheet:
+    # Counted before parsing: pandas would read every line first.
+    if data.count(b"\n") > max_rows + 1000:
+        raise too_many_rows(max_rows)
     text = _decode(data)
     if not text.strip():
         raise unreadable("le fichier est vide.", "the file is empty.")
@@ -163,19 +176,70 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(data: bytes) -> Sheet:
+# XML that declares a DTD or entities (XXE, "billion laughs"): never parsed.
+_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_ROW_TAG = b"<row"
+_CHUNK = 1 << 20
+
+
+def check_workbook(data: bytes, *, max_rows: int, max_uncompressed: int) -> None:
+    """Refuse, before any parsing, a workbook whose content inflates past the limit (zip
+    bomb), whose XML declares a DTD or entities, or whose sheets hold more rows than an
+    import reads (counted on the raw XML: a million empty rows weigh a few hundred KB)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise unreadable("classeur XLSX endommagé.", "damaged XLSX workbook.") from exc
+    if sum(member.file_size for member in members) > max_uncompressed:
+        raise unreadable(
+            f"contenu décompressé trop volumineux (au plus {max_uncompressed // 1_000_000} Mo).",
+            f"uncompressed content too large (at most {max_uncompressed // 1_000_000} MB).")
+    for member in members:
+        if not member.filename.endswith((".xml", ".rels")):
+            continue
+        rows, tail = 0, b""
+        try:
+            with archive.open(member) as stream:
+                read = 0
+                while chunk := stream.read(_CHUNK):
+                    read += len(chunk)
+                    if read > max_uncompressed:
+                        raise unreadable("contenu décompressé trop volumineux.",
+                                         "uncompressed content too large.")
+                    window = tail + chunk
+                    if _DOCTYPE.search(window):
+                        raise unreadable(
+                            "le classeur déclare des entités XML (refusées par sécurité).",
+                            "the workbook declares XML entities (refused for safety).")
+                    rows += window.count(_ROW_TAG) - tail.count(_ROW_TAG)
+                    if rows > max_rows + 1:
+                        raise too_many_rows(max_rows)
+                    tail = window[-16:]
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise unreadable("classeur XLSX endommagé.", "damaged XLSX workbook.") from exc
+
+
+def _read_xlsx(data: bytes, max_rows: int, max_uncompressed: int) -> Sheet:
+    from xml.etree.ElementTree import ParseError
+
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+    check_workbook(data, max_rows=max_rows, max_uncompressed=max_uncompressed)
+    damaged = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, ParseError,
+               SyntaxError, IndexError, AttributeError, EOFError)
     try:
         # data_only=False keeps formulas visible so they can be refused, never evaluated.
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except damaged as exc:
         raise unreadable("classeur XLSX endommagé.", "damaged XLSX workbook.") from exc
     try:
         sheet = workbook.worksheets[0]
         formulas: set[tuple[int, int]] = set()
         rows: list[list[str]] = []
         for row in sheet.iter_rows():
+            if len(rows) > max_rows:
+                raise too_many_rows(max_rows)
             texts = []
             for index, cell in enumerate(row):
                 value = getattr(cell, "value", None)
@@ -185,6 +249,11 @@ def _read_xlsx(data: bytes) -> Sheet:
                     formulas.add((len(rows) + 1, index))
                 texts.append(_cell_text(value))
             rows.append(texts)
+    except UnreadableFile:
+        raise
+    except damaged as exc:
+        # Sheets are parsed while iterating (read-only mode): malformed XML surfaces here.
+        raise unreadable("classeur XLSX endommagé.", "damaged XLSX workbook.") from exc
     finally:
         workbook.close()
     if not rows:
@@ -193,8 +262,11 @@ def _read_xlsx(data: bytes) -> Sheet:
     return _sheet([row + [""] * (width - len(row)) for row in rows], formulas, "xlsx")
 
 
-def read_sheet(data: bytes, *, max_bytes: int) -> Sheet:
-    """Read CSV (comma, semicolon or tab; UTF-8, UTF-16 or Windows-1252; BOM or not) or XLSX."""
+def read_sheet(data: bytes, *, max_bytes: int, max_rows: int = 200_000,
+               max_uncompressed: int = 200_000_000) -> Sheet:
+    """Read CSV (comma, semicolon or tab; UTF-8, UTF-16 or Windows-1252; BOM or not) or XLSX,
+    refusing (422) files with more than `max_rows` rows or XLSX content inflating past
+    `max_uncompressed` bytes, before parsing them."""
     if len(data) > max_bytes:
         raise PayloadTooLarge(
             f"Fichier trop volumineux (au plus {max_bytes // 1_000_000} Mo). "
@@ -204,18 +276,20 @@ def read_sheet(data: bytes, *, max_bytes: int) -> Sheet:
     if not data.strip():
         raise unreadable("le fichier est vide.", "the file is empty.")
     if data.startswith(XLSX_MAGIC):
-        sheet = _read_xlsx(data)
+        sheet = _read_xlsx(data, max_rows, max_uncompressed)
     elif data.startswith(OLE_MAGIC):
         raise unreadable(
             "l'ancien format .xls n'est pas lu ; enregistrez le classeur en .xlsx ou en CSV.",
             "the old .xls format is not read; save the workbook as .xlsx or CSV.",
         )
     else:
-        sheet = _read_csv(data)
+        sheet = _read_csv(data, max_rows)
     if not any(sheet.header):
         raise unreadable("la première ligne doit porter les en-têtes de colonnes.",
                          "the first row must hold the column headers.")
     if not sheet.rows:
         raise unreadable("aucune ligne de données sous les en-têtes.",
                          "no data rows under the headers.")
+    if len(sheet.rows) > max_rows:
+        raise too_many_rows(max_rows)
     return sheet

@@ -3,7 +3,7 @@ Celery beat entry registering `retention` as a task). Each opens its own session
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -24,7 +24,9 @@ def retention(*, months: int | None = None, dry_run: bool = False,
         with unit_of_work(make_session_factory(engine)) as session:
             report = gdpr.erase_inactive(session, now=datetime.now(UTC),
                                          months=months or settings.retention_months,
-                                         dry_run=dry_run)
+                                         dry_run=dry_run,
+                                         idempotency_ttl=timedelta(
+                                             hours=settings.idempotency_ttl_hours))
             names = gdpr.organisation_names(session, report)
     finally:
         engine.dispose()

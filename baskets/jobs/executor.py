@@ -102,14 +102,21 @@ class ReconcileLoop:
     def _run(self) -> None:
         from baskets.jobs.service import reconcile
 
+        every = self.settings.jobs_reconcile_every_seconds
+        failures = 0
         while not self._stop.is_set():
             try:
                 ids = reconcile(self.factory, self.executor, self.settings)
                 if ids:
                     log.info("re-enqueued %d job(s) whose lease expired", len(ids))
-            except Exception as exc:  # noqa: BLE001 - try again next period
-                log.warning("reconcile failed (%s)", type(exc).__name__)
-            self._stop.wait(self.settings.jobs_reconcile_every_seconds)
+                failures = 0
+                pause = every
+            except Exception as exc:  # noqa: BLE001 - never dies of what it exists to heal
+                failures += 1
+                pause = min(every, 0.5 * 2 ** min(failures, 10))
+                log.warning("reconcile failed (%s); retrying in %.1f s", type(exc).__name__,
+                            pause)
+            self._stop.wait(pause)
 
     def start(self) -> ReconcileLoop:
         self._thread.start()

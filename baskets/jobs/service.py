@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from baskets.accounts.models import Role
 from baskets.common.scope import Actor, get_owned, owned
 from baskets.config import Settings
 from baskets.db import utcnow
@@ -22,8 +24,15 @@ JOB = ("Tâche", "Job")
 
 
 def submit(session: Session, actor: Actor, kind: str, params: dict[str, Any]) -> Job:
-    """Record a job for the actor's organisation; it is enqueued once the transaction commits."""
+    """Record a job for the actor's organisation; it is enqueued once the transaction commits.
+
+    The same request made again while its job is queued or running (a double click, two
+    coordinators at once) gets that job back instead of queuing a second identical solve.
+    """
     get_task(kind)  # an unknown kind fails here, not in a worker
+    same = active_twin(session, actor, kind, params)
+    if same is not None:
+        return same
     job = Job(kind=kind, params=params, organisation_id=actor.organisation_id,
               requested_by=actor.user.id, status=JobStatus.queued,
               message=MESSAGES[JobStatus.queued], lease_until=utcnow() + _queued_grace(session))
@@ -31,6 +40,25 @@ def submit(session: Session, actor: Actor, kind: str, params: dict[str, Any]) ->
     session.flush()
     enqueue_after_commit(session, job.id)
     return job
+
+
+def active_twin(session: Session, actor: Actor, kind: str,
+                params: dict[str, Any]) -> Job | None:
+    """The organisation's queued or running job of this kind with these very parameters.
+
+    The organisation's row is locked first (SQLite: the write lock), so two identical
+    submissions at once are serialised and the second one finds the first.
+    """
+    from baskets.accounts.models import Organisation
+
+    session.execute(select(Organisation.id).where(Organisation.id == actor.organisation_id)
+                    .with_for_update())
+    candidates = session.scalars(
+        owned(Job, actor).where(Job.kind == kind, Job.parent_id.is_(None),
+                                Job.status.in_([JobStatus.queued, JobStatus.running]))
+        .order_by(Job.created_at))
+    wanted = json.loads(json.dumps(params, default=str))
+    return next((job for job in candidates if job.params == wanted), None)
 
 
 def submit_part(session: Session, parent: Job, kind: str, params: dict[str, Any]) -> Job:
@@ -73,7 +101,9 @@ def _queued_grace(session: Session) -> timedelta:
 
 def jobs_query(actor: Actor, *, status: JobStatus | None = None,
                kind: str | None = None) -> Select[Job]:
-    """The organisation's jobs (not their parts), newest first."""
+    """The organisation's jobs (not their parts), newest first: coordinators only (volunteers
+    belong to the team's organisation but never see its jobs, their results or who asked)."""
+    actor.require(Role.coordinator)
     query = owned(Job, actor).where(Job.parent_id.is_(None))
     if status is not None:
         query = query.where(Job.status == status)
@@ -83,7 +113,8 @@ def jobs_query(actor: Actor, *, status: JobStatus | None = None,
 
 
 def get_job(session: Session, *, actor: Actor, job_id: uuid.UUID) -> Job:
-    """One of the organisation's jobs, else 404."""
+    """One of the organisation's jobs (coordinators only, 403 otherwise), else 404."""
+    actor.require(Role.coordinator)
     return get_owned(session, Job, job_id, actor, JOB)
 
 

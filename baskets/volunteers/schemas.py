@@ -45,6 +45,10 @@ class VolunteerSignup(VolunteerProfile):
     password: Password
 
 
+class SignupOut(OutModel):
+    message: str
+
+
 class VolunteerOut(OutModel):
     id: uuid.UUID
     user_id: uuid.UUID

@@ -9,7 +9,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from baskets.accounts.models import Organisation, OrganisationKind, Role, User
-from baskets.accounts.security import hash_password
 from baskets.accounts.service import email_taken
 from baskets.common.scope import Actor, get_owned, owned
 from baskets.common.service import apply_changes
@@ -44,8 +43,11 @@ def _check_vehicle(profile: VolunteerProfile) -> None:
         )
 
 
-def signup(session: Session, *, data: VolunteerSignup) -> tuple[Volunteer, User]:
-    """Create a volunteer account with the food team of the chosen territory."""
+def signup(session: Session, *, data: VolunteerSignup, password_hash: str
+           ) -> tuple[Volunteer, User] | None:
+    """Create a volunteer account with the food team of the chosen territory; None (nothing
+    written, no error) when the address already has an account, so the caller answers the
+    same either way. `password_hash` is computed beforehand, outside the transaction."""
     _check_vehicle(data)
     territory = session.scalar(select(Territory).where(Territory.code == data.territory_code))
     team = None
@@ -63,17 +65,13 @@ def signup(session: Session, *, data: VolunteerSignup) -> tuple[Volunteer, User]
             [{"field": "territory_code", "message": "Territoire inconnu."}],
         )
     if email_taken(session, data.email):
-        raise InvalidInput(
-            "Cette adresse e-mail a déjà un compte.",
-            "This e-mail address already has an account.",
-            [{"field": "email", "message": "Adresse déjà utilisée."}],
-        )
+        return None
     user = User(
         organisation_id=team.id,
         email=data.email.lower(),
         full_name=data.full_name,
         role=Role.volunteer,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
     )
     session.add(user)
     session.flush()

@@ -24,9 +24,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baskets.accounts.models import Organisation, Role, User
-from baskets.accounts.security import read_token
-from baskets.api.deps import SessionDep, SettingsDep
+from baskets.accounts.models import Role
+from baskets.accounts.security import CSRF, sub_key
+from baskets.api.deps import SessionDep, SettingsDep, actor_of_token
+from baskets.api.errors import overloaded
 from baskets.common.scope import Actor
 from baskets.config import Settings
 from baskets.errors import DomainError
@@ -107,7 +108,8 @@ class LoginRequired(Exception):
 
 
 def _sign(settings: Settings, purpose: str, value: str) -> str:
-    return hmac.new(settings.secret_key.encode(), f"{purpose}|{value}".encode(),
+    # The CSRF sub-key: a form token can never pass for an access token, nor the reverse.
+    return hmac.new(sub_key(settings.secret_key, CSRF), f"{purpose}|{value}".encode(),
                     hashlib.sha256).hexdigest()
 
 
@@ -129,13 +131,9 @@ def csrf_token(request: Request) -> str:
 def optional_actor(request: Request, session: SessionDep, settings: SettingsDep) -> Actor | None:
     """The user of the session cookie, if it is valid and the account active."""
     token = request.cookies.get(SESSION_COOKIE)
-    user_id = read_token(token, secret=settings.secret_key) if token else None
-    user = session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active:
+    actor = actor_of_token(session, settings, token) if token else None
+    if actor is None:
         return None
-    organisation = session.get(Organisation, user.organisation_id)
-    assert organisation is not None  # foreign key guarantees it
-    actor = Actor(user=user, organisation=organisation)
     request.state.actor = actor
     return actor
 
@@ -181,10 +179,16 @@ def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies are `Secure` everywhere but the embedded demo served over plain HTTP (behind a
+    TLS proxy the app may see http: the browser still only sends them over HTTPS)."""
+    return request.url.scheme == "https" or not getattr(request.app.state, "demo", False)
+
+
 def set_session_cookie(request: Request, response: Response, token: str, max_age: int) -> None:
-    """HttpOnly, SameSite=Lax, Secure when served over HTTPS."""
+    """HttpOnly, SameSite=Lax, Secure (see `secure_cookies`)."""
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
+                        secure=secure_cookies(request), path="/")
 
 
 # ---------------------------------------------------------------- rendering
@@ -201,7 +205,7 @@ def translator_for(request: Request) -> Translator:
 def flash(request: Request, response: Response, message: str) -> None:
     """A one-line confirmation shown on the next page (kept in a short-lived cookie)."""
     response.set_cookie("baskets_flash", quote(message), max_age=60, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https", path="/")
+                        samesite="lax", secure=secure_cookies(request), path="/")
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
@@ -239,7 +243,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     new_visitor = getattr(request.state, "new_visitor", None)
     if new_visitor:
         response.set_cookie(VISITOR_COOKIE, new_visitor, httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https", path="/")
+                            secure=secure_cookies(request), path="/")
     return response
 
 
@@ -258,12 +262,15 @@ ERROR_TITLES = {
     413: N_("Envoi trop volumineux"),
     429: N_("Trop de tentatives"),
     500: N_("Erreur inattendue"),
+    503: N_("Service très sollicité"),
 }
 ERROR_TEXTS = {
     403: N_("Votre rôle ne permet pas d'ouvrir cette page."),
     404: N_("Cette page n'existe pas, ou elle ne vous est pas accessible."),
     500: N_("Une erreur inattendue est survenue ; rien n'a été enregistré. "
             "L'équipe technique est prévenue."),
+    503: N_("Le service est très sollicité ; réessayez dans un instant. Rien n'a été "
+            "enregistré."),
 }
 
 
@@ -323,6 +330,8 @@ class PageRoute(APIRoute):
             except DomainError as exc:
                 t = translator_for(request)
                 response = error_page(request, exc.status_code, exc.message(t.locale))
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(exc.retry_after)
             except RequestValidationError:
                 # Only malformed ids or query values get here: say "not found", leak nothing.
                 response = error_page(request, 404)
@@ -334,9 +343,15 @@ class PageRoute(APIRoute):
                     "Cet enregistrement existe déjà ou fait référence à un élément absent ; "
                     "rien n'a été enregistré."))
             except Exception as exc:
-                logger.error("unexpected error on %s %s: %s", request.method, request.url.path,
-                             type(exc).__name__)
-                response = error_page(request, 500)
+                if overloaded(exc):
+                    logger.warning("overloaded on %s %s: %s", request.method, request.url.path,
+                                   type(exc).__name__)
+                    response = error_page(request, 503)
+                    response.headers["Retry-After"] = "1"
+                else:
+                    logger.error("unexpected error on %s %s: %s", request.method,
+                                 request.url.path, type(exc).__name__)
+                    response = error_page(request, 500)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Content-Security-Policy",

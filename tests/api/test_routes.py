@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from baskets.api.app import API_PREFIX
 from tests.api.records import MONDAY, make_records
-from tests.world import World
+from tests.world import PASSWORD, World
 
 Body = Callable[[World, dict[str, uuid.UUID]], dict[str, Any]]
 # Extra request arguments (files=..., params=...) for routes that take uploads or queries.
@@ -111,6 +111,12 @@ ROUTES: list[R] = [
     R("POST", "/auth/token"),
     R("POST", "/volunteers/signup"),
     R("GET", "/me", ok="assoc1"),
+    R("POST", "/auth/logout", ok="assoc1", status=204),
+    R("POST", "/me/password", ok="assoc1",
+      body=lambda w, i: {"current_password": PASSWORD, "new_password": "une-autre-phrase"},
+      bad={"current_password": "", "new_password": "short"}),
+    R("POST", "/users/{user_id}/deactivate", ok="admin", forbidden="coord1",
+      shared={"user_id": "user_company2"}),
     R("GET", "/organisations", ok="assoc1"),
     R("POST", "/organisations", ok="admin", forbidden="coord1", status=201,
       body=lambda w, i: {"name": "Secours du quartier", "kind": "association",
@@ -286,11 +292,11 @@ ROUTES: list[R] = [
     R("GET", "/weeks/{week_id}/report/document", ok="coord1", forbidden="assoc1",
       ids={"week_id": "week"}),
     R("GET", "/households/duplicates", ok="assoc1", forbidden="coord1"),
-    R("GET", "/jobs", ok="coord1"),
-    R("GET", "/jobs/{job_id}", ok="coord1", ids={"job_id": "job"}),
-    R("GET", "/jobs/{job_id}/events", ok="coord1", ids={"job_id": "job"},
+    R("GET", "/jobs", ok="coord1", forbidden="volunteer1"),
+    R("GET", "/jobs/{job_id}", ok="coord1", forbidden="volunteer1", ids={"job_id": "job"}),
+    R("GET", "/jobs/{job_id}/events", ok="coord1", forbidden="volunteer1", ids={"job_id": "job"},
       extra=lambda w, i: {"params": {"follow_seconds": 0}}),
-    R("POST", "/jobs/{job_id}/cancel", ok="coord1", ids={"job_id": "job"}),
+    R("POST", "/jobs/{job_id}/cancel", ok="coord1", forbidden="volunteer1", ids={"job_id": "job"}),
     R("GET", "/coordination/households/duplicates", ok="coord1", forbidden="assoc1"),
     R("GET", "/households/{household_id}/export", ok="assoc1", forbidden="coord1",
       ids={"household_id": "household"}),
@@ -451,3 +457,21 @@ def test_every_route_is_in_the_table(app: FastAPI) -> None:
         route = BY_KEY[key]
         params = {part[1:-1] for part in route.path.split("/") if part.startswith("{")}
         assert params == set(route.ids) | set(route.shared), key
+
+
+# Routes a coordinator calls that a volunteer of the same team may call too: blank templates.
+VOLUNTEER_OF_THE_TEAM_MAY = {"GET /imports/lots/template", "GET /imports/volunteers/template"}
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in PRIVATE if r.ok == "coord1" and r.key not in VOLUNTEER_OF_THE_TEAM_MAY],
+    ids=lambda r: r.key)
+def test_volunteer_of_the_team_is_403_on_coordinator_routes(
+        client: TestClient, world: World, records: dict[str, uuid.UUID], route: R) -> None:
+    """Volunteers belong to the food team's organisation: organisation scoping alone would
+    let them read or act on the team's records (jobs, weeks, reports...); their role stops
+    them."""
+    response = _call(client, route, _path(route, world, records), "volunteer1",
+                     _body(route, world, records), _extra(route, world, records))
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"

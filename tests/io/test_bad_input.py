@@ -161,3 +161,87 @@ def test_a_50_mb_file_on_the_command_line(cli_db: str, tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "volumineux" in result.output
     assert _households(cli_db) == 0
+
+
+def _with_sheet_xml(workbook: bytes, rewrite: Callable[[bytes], bytes]) -> bytes:
+    """The workbook with its first sheet's XML rewritten."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = rewrite(data)
+            target.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _million_rows(xml: bytes) -> bytes:
+    rows = b"".join(b'<row r="%d"/>' % n for n in range(10, 1_000_010))
+    return xml.replace(b"</sheetData>", rows + b"</sheetData>")
+
+
+XXE = (b'<?xml version="1.0"?><!DOCTYPE ws [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE ws [<!ENTITY a "aaaaaaaaaa">'
+          + b"".join(b'<!ENTITY %s "%s">' % (bytes([98 + i]), (b"&%s;" % bytes([97 + i])) * 10)
+                     for i in range(9)) + b"]>")
+
+
+def _with_prolog(prolog: bytes, entity: bytes) -> Callable[[bytes], bytes]:
+    def rewrite(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[-1]
+        return prolog + body.replace(b"<v>", b"<v>" + entity, 1)
+
+    return rewrite
+
+
+@pytest.mark.parametrize("case", ["million_rows", "xxe", "billion_laughs"])
+def test_hostile_workbooks_are_refused_with_422(client: TestClient, world: World,
+                                                session: Session, case: str) -> None:
+    """A small XLSX holding a million empty rows is refused before parsing (it took 100 s);
+    XXE and "billion laughs" workbooks answer 422, not 500; nothing is written."""
+    import time
+
+    plain = xlsx_bytes(HEADERS, household_rows(count=2))
+    workbook = {
+        "million_rows": lambda: _with_sheet_xml(plain, _million_rows),
+        "xxe": lambda: _with_sheet_xml(plain, _with_prolog(XXE, b"&xxe;")),
+        "billion_laughs": lambda: _with_sheet_xml(plain, _with_prolog(LAUGHS, b"&j;")),
+    }[case]()
+    before = session.scalar(select(func.count()).select_from(Household))
+    start = time.monotonic()
+    response = client.post("/api/v1/imports/households", headers=world.auth("assoc1"),
+                           files=upload(workbook, "foyers.xlsx"))
+    assert response.status_code == 422, response.text
+    assert time.monotonic() - start < 10
+    message = response.json()["error"]["details"][0]["message"]
+    assert ("lignes" in message) if case == "million_rows" else ("entités" in message)
+    assert session.scalar(select(func.count()).select_from(Household)) == before
+
+
+def test_chunked_bodies_are_capped_while_streaming(client: TestClient) -> None:
+    """A body sent in chunks, without Content-Length, stops at BASKETS_MAX_BODY_BYTES with
+    413 instead of being read whole (200 MB to the anonymous sign-up took 1 GB of memory)."""
+    def body() -> Any:
+        for _ in range(64):  # 4 MB, twice the limit
+            yield b"x" * 65_536
+
+    response = client.post("/api/v1/volunteers/signup", content=body(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text[:200]
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_chunked_multipart_is_capped_too(client: TestClient, world: World) -> None:
+    """The same for a multipart upload sent in chunks to the import page."""
+    def body() -> Any:
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="f.csv"\r\n\r\n'
+        for _ in range(340):  # 22 MB, past the upload limit
+            yield b"x" * 65_536
+
+    response = client.post("/households/import", content=body(),
+                           headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert response.status_code == 413

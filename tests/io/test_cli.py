@@ -29,7 +29,7 @@ def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     upgrade(url)
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        world = build_world(session, Settings(secret_key="test-secret-key-0123456789"))
+        world = build_world(session, Settings(secret_key="test-secret-key-0123456789-abcdef"))
         session.commit()
         if "allocated" in request.node.name:
             make_week(session, world)

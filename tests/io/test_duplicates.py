@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,3 +92,33 @@ def test_households_created_through_the_api_are_fingerprinted_lazily(
                 headers=world.auth("assoc1b"))
     assert client.get("/api/v1/households/duplicates",
                       headers=world.auth("assoc1")).json()["items"] == []
+
+
+def test_duplicate_lookups_are_audited_and_rate_limited(client: TestClient, session: Session,
+                                                        world: World, settings: Any) -> None:
+    """Each lookup (the list, a household import) leaves an audit row (who, counts; never
+    which households); past the hourly limit the association gets 429 with Retry-After."""
+    from sqlalchemy import func, select
+
+    from baskets.io.models import DuplicateLookup
+
+    def lookups() -> int:
+        return session.scalar(select(func.count()).select_from(DuplicateLookup)
+                              .where(DuplicateLookup.user_id == world.ids["user_assoc1"])) or 0
+
+    assert client.get("/api/v1/households/duplicates",
+                      headers=world.auth("assoc1")).status_code == 200
+    assert lookups() == 1
+    preview = client.post("/api/v1/imports/households?dry_run=true",
+                          files=upload(csv_bytes(HEADERS, household_rows(count=2))),
+                          headers=world.auth("assoc1"))
+    assert preview.status_code == 200, preview.text
+    assert lookups() == 2
+    for _ in range(settings.duplicate_checks_per_hour - 2):
+        client.get("/api/v1/households/duplicates", headers=world.auth("assoc1"))
+    refused = client.get("/api/v1/households/duplicates", headers=world.auth("assoc1"))
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert client.post("/api/v1/imports/households?dry_run=true",
+                       files=upload(csv_bytes(HEADERS, household_rows(count=1))),
+                       headers=world.auth("assoc1")).status_code == 429

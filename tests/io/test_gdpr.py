@@ -126,3 +126,58 @@ def test_no_personal_data_in_logs(client: TestClient, world: World,
     for name, phone, address in PEOPLE:
         for secret in (name, phone, address, name.split()[0], phone.replace(" ", "")):
             assert secret not in text, secret
+
+
+def test_erasure_purges_the_idempotent_replay(client: TestClient, session: Session,
+                                              world: World) -> None:
+    """Replaying the creation's Idempotency-Key after an erasure must not give back the
+    erased name, phone and address: the stored answer went with the erasure."""
+    from baskets.common.models import IdempotencyRecord
+    from tests.api.test_behaviour import household_body
+
+    headers = {**world.auth("assoc1"), "Idempotency-Key": "create-samia-1"}
+    body = household_body(world)
+    created = client.post("/api/v1/households", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    erased = client.post(f"/api/v1/households/{created.json()['id']}/erase",
+                         headers=world.auth("assoc1"))
+    assert erased.status_code == 200
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)
+                          .where(IdempotencyRecord.key == "create-samia-1")) == 0
+    # The key is free again: the same request is a new create (its own data, sent again),
+    # never the erased household's stored answer.
+    replay = client.post("/api/v1/households", json=body, headers=headers)
+    assert replay.headers.get("Idempotent-Replayed") is None
+    assert replay.json()["id"] != created.json()["id"]
+
+
+def test_idempotency_records_expire(client: TestClient, session: Session, world: World,
+                                    settings: Any) -> None:
+    """A key older than BASKETS_IDEMPOTENCY_TTL_HOURS is not replayed (a new create runs),
+    and retention purges the stale records."""
+    from baskets.common.models import IdempotencyRecord
+    from tests.api.test_behaviour import household_body
+
+    headers = {**world.auth("assoc1"), "Idempotency-Key": "old-key"}
+    first = client.post("/api/v1/households", json=household_body(world), headers=headers)
+    assert first.status_code == 201
+    assert client.post("/api/v1/households", json=household_body(world),
+                       headers=headers).headers.get("Idempotent-Replayed") == "true"
+    record = session.scalars(select(IdempotencyRecord)
+                             .where(IdempotencyRecord.key == "old-key")).one()
+    record.created_at = datetime.now(UTC) - timedelta(hours=settings.idempotency_ttl_hours + 1)
+    session.commit()
+    again = client.post("/api/v1/households",
+                        json=household_body(world, reference="AMP-FV-0101"), headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.headers.get("Idempotent-Replayed") is None
+    assert again.json()["id"] != first.json()["id"]
+    stale = session.scalars(select(IdempotencyRecord)
+                            .where(IdempotencyRecord.key == "old-key")).one()
+    stale.created_at = datetime.now(UTC) - timedelta(hours=settings.idempotency_ttl_hours + 1)
+    session.commit()
+    report = erase_inactive(session, now=datetime.now(UTC), months=24,
+                            idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours))
+    assert report.idempotency_purged >= 1
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)
+                          .where(IdempotencyRecord.key == "old-key")) == 0

@@ -212,7 +212,7 @@ def test_a_file_of_another_kind_is_recognised(client: TestClient, world: World) 
 def test_oversized_file_is_refused(client: TestClient, app: Any, world: World,
                                    session: Session) -> None:
     """A file above the size setting answers 413 and writes nothing."""
-    app.state.settings = Settings(secret_key="test-secret-key-0123456789",
+    app.state.settings = Settings(secret_key="test-secret-key-0123456789-abcdef",
                                   import_max_bytes=1_000)
     data = csv_bytes(HEADERS, household_rows(count=40))
     assert len(data) > 1_000

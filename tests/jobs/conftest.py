@@ -87,7 +87,7 @@ def job_settings(database_url: str, broker_url: str | None, **overrides: Any) ->
     """Short limits so the tests stay fast; a queue name of this run."""
     values: dict[str, Any] = {
         "database_url": database_url, "broker_url": broker_url,
-        "secret_key": "jobs-test-secret-key-0123456789", "jobs_queue": f"baskets_test_{RUN}",
+        "secret_key": "jobs-test-secret-key-0123456789-abcdef", "jobs_queue": f"baskets_test_{RUN}",
         "jobs_soft_time_limit_seconds": 20.0, "jobs_hard_time_limit_seconds": 30.0,
         "jobs_visibility_timeout_seconds": 40, "jobs_lease_grace_seconds": 1.0,
         "jobs_max_attempts": 3, "jobs_inprocess_workers": 2,

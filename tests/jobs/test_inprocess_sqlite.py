@@ -24,7 +24,7 @@ def test_thread_pool_runs_a_split_week_on_sqlite(tmp_path: Path) -> None:
     with make_session_factory(engine)() as session:
         programme = make_programme(session, territories=3, households=30, lots=5)
     engine.dispose()
-    settings = Settings(database_url=url, secret_key="embedded-secret-key-0123456789",
+    settings = Settings(database_url=url, secret_key="embedded-secret-key-0123456789-abcdef",
                         jobs_inprocess_workers=2)
     app = create_app(settings)
     headers = {"Authorization": "Bearer " + issue_token(
@@ -79,7 +79,7 @@ def test_the_embedded_app_takes_back_a_job_left_running(tmp_path: Path) -> None:
             assert found is not None
             return found.status
 
-    base = {"database_url": url, "secret_key": "embedded-secret-key-0123456789",
+    base = {"database_url": url, "secret_key": "embedded-secret-key-0123456789-abcdef",
             "jobs_inprocess_workers": 1, "jobs_reconcile_every_seconds": 0.5}
     off = create_app(Settings(**base, jobs_inprocess_reconcile=False))
     with TestClient(off):

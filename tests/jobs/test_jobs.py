@@ -4,9 +4,13 @@ in-process executor running the same functional tests."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +29,15 @@ from baskets.jobs import service as jobs
 from baskets.jobs.executor import InProcessExecutor, make_executor
 from baskets.jobs.models import Job, JobStatus
 from baskets.supply.models import SupplyLot
-from tests.jobs.conftest import Worker, actor_of, job_session, job_settings, wait_for
+from tests.jobs.conftest import (
+    BASKETS,
+    Worker,
+    actor_of,
+    job_session,
+    job_settings,
+    settings_env,
+    wait_for,
+)
 from tests.jobs.scenario import Programme, make_programme
 
 pytestmark = [pytest.mark.postgres]
@@ -350,3 +362,44 @@ def test_job_past_its_time_limit_ends_timed_out_with_its_best_answer(
         if capped.result is not None:  # the solver answered before the soft limit struck
             [best] = _allocations(session, big.weeks[0])
             assert best.time_limit == 3.0
+
+
+def test_reconcile_loop_outlives_a_broker_outage_and_the_job_finishes(
+    database_url: str, factory: sessionmaker[Session], own_redis: Any,
+    workers: Callable[..., Worker], tmp_path: Path,
+) -> None:
+    """The week's allocation is queued, no worker yet; Redis dies and comes back empty. The
+    `baskets jobs reconcile --loop` process keeps running through the outage (it exited on
+    the first connection error), and once a worker is there the job ends, exactly once."""
+    settings = job_settings(database_url, own_redis.url, jobs_reconcile_every_seconds=0.5)
+    with factory() as session:
+        programme = make_programme(session, households=10, lots=3, points=1, weeks=1)
+    with job_session(factory, settings) as session:
+        actor = actor_of(session, programme.coordinator_id)
+        job_id = allocation.start_allocation(session, actor=actor, week_id=programme.weeks[0],
+                                             time_limit=5, seed=1).id
+        session.commit()
+    own_redis.stop()
+    log = tmp_path / "reconciler.log"
+    with log.open("wb") as out:
+        reconciler = subprocess.Popen(
+            [BASKETS, "jobs", "reconcile", "--loop"], env=settings_env(settings),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        # The job's lease (1 s) expires: reconcile tries the dead broker, fails, and goes on
+        # (a slow start on a loaded machine is waited for).
+        deadline = time.monotonic() + 90
+        while log.read_text().count("reconcile failed (OperationalError)") < 2:
+            assert reconciler.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.5)
+        assert reconciler.poll() is None, log.read_text()[-2000:]
+        own_redis.start()
+        workers(settings, concurrency=1)
+        [done] = wait_for(factory, [job_id], timeout=60)
+        assert done.status is JobStatus.succeeded
+        assert done.attempts == 1
+        assert reconciler.poll() is None
+    finally:
+        os.killpg(reconciler.pid, signal.SIGTERM)
+        reconciler.wait(timeout=10)

@@ -36,7 +36,7 @@ def _second_volunteer(session: Session, world: World) -> str:
     session.add(Volunteer(user_id=user.id, organisation_id=world.ids["team1"], home_area="Aix",
                           lat=43.52, lon=5.45, vehicle_kind=VehicleKind.car, capacity_kg=80))
     session.commit()
-    world.tokens["volunteer1b"] = issue_token(user.id, secret="test-secret-key-0123456789",
+    world.tokens["volunteer1b"] = issue_token(user.id, secret="test-secret-key-0123456789-abcdef",
                                               ttl_minutes=60)
     return str(user.id)
 

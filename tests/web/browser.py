@@ -87,7 +87,7 @@ def start_server(tmp: Path) -> Iterator[LiveServer]:
     url = build_demo_database(tmp / "demo.sqlite3")
     port = free_port()
     env = dict(os.environ, BASKETS_DATABASE_URL=url, BASKETS_TILES_URL=TILES,
-               BASKETS_SECRET_KEY="browser-tests-secret-0123456789",
+               BASKETS_SECRET_KEY="browser-tests-secret-0123456789-abcdef",
                BASKETS_LOGIN_ATTEMPTS_PER_MINUTE="100", PYTHONPATH=str(ROOT))
     log = tmp / "server.log"
     with log.open("wb") as out:

@@ -42,6 +42,17 @@ def get_organisation(organisation_id: uuid.UUID, actor: ActorDep, session: Sessi
 def create_user(data: UserIn, actor: ActorDep, session: SessionDep,
                 key: IdempotencyKey = None) -> Any:
     actor.require(Role.admin)
+    # Hash first, with the actor's read transaction closed: argon2 never runs inside one.
+    service.end_reads(session)
+    password_hash = service.new_password_hash(data.password, email=data.email)
     return create_once(session, actor, key=key, route="users", payload=data,
                        create=lambda: UserOut.model_validate(
-                           service.create_user(session, data=data)))
+                           service.create_user(session, data=data,
+                                               password_hash=password_hash)))
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut,
+             summary="Désactiver un compte / deactivate an account")
+def deactivate_user(user_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Any:
+    """The account can no longer log in; its sessions end at once."""
+    return service.deactivate_user(session, actor=actor, user_id=user_id)

@@ -6,9 +6,10 @@ import uuid
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from sqlalchemy.orm import Session
 
+from baskets.accounts.ratelimit import limit_duplicate_lookups
 from baskets.api.deps import ActorDep, LocaleDep, PageDep, SessionDep, SettingsDep
 from baskets.common.pagination import Page
 from baskets.common.scope import Actor
@@ -67,9 +68,10 @@ def _import(session: Session, actor: Actor, settings: Settings, locale: str, kin
 
 
 @router.post("/imports/households", response_model=ImportReportOut)
-def import_households(file: Upload, actor: ActorDep, session: SessionDep,
+def import_households(request: Request, file: Upload, actor: ActorDep, session: SessionDep,
                       settings: SettingsDep, locale: LocaleDep, dry_run: DryRun = False) -> Any:
     """Households into the association (key: reference). Every problem is listed by row."""
+    limit_duplicate_lookups(request, actor.user.id)
     return _import(session, actor, settings, locale, "households", file, dry_run)
 
 
@@ -150,9 +152,11 @@ def weekly_report_document(week_id: uuid.UUID, actor: ActorDep, session: Session
 
 
 @router.get("/households/duplicates", response_model=Page[DuplicateOut])
-def my_duplicates(actor: ActorDep, session: SessionDep, settings: SettingsDep,
-                  page: PageDep) -> dict[str, Any]:
-    """My households that another association may also follow: references only."""
+def my_duplicates(request: Request, actor: ActorDep, session: SessionDep,
+                  settings: SettingsDep, page: PageDep) -> dict[str, Any]:
+    """My households that another association may also follow: references only (each lookup
+    rate-limited and audited)."""
+    limit_duplicate_lookups(request, actor.user.id)
     found = duplicates.my_duplicates(session, actor=actor, secret=settings.secret_key)
     items = [DuplicateOut.model_validate(h) for h in found[page.offset:page.offset + page.limit]]
     return {"items": items, "total": len(found), "limit": page.limit, "offset": page.offset}

@@ -7,14 +7,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from baskets.accounts.ratelimit import SlidingWindowLimiter
-from baskets.api.deps import ActorDep, IdempotencyKey, PageDep, SessionDep
+from baskets.accounts import service as accounts
+from baskets.accounts.ratelimit import Throttle, client_address
+from baskets.api.deps import (
+    ActorDep,
+    IdempotencyKey,
+    LocaleDep,
+    PageDep,
+    SessionDep,
+    SettingsDep,
+)
 from baskets.common.idempotency import create_once
 from baskets.common.pagination import Page, paginate
-from baskets.errors import RateLimited
 from baskets.volunteers import service
 from baskets.volunteers.models import VehicleKind
 from baskets.volunteers.schemas import (
+    SignupOut,
     VehicleIn,
     VehicleOut,
     VehiclePatch,
@@ -25,16 +33,29 @@ from baskets.volunteers.schemas import (
 
 router = APIRouter(tags=["volunteers"])
 
+SIGNUP_ACCEPTED = {
+    "fr": "Inscription reçue : connectez-vous avec votre adresse e-mail et votre mot de passe.",
+    "en": "Sign-up received: log in with your e-mail address and password.",
+}
 
-@router.post("/volunteers/signup", response_model=VolunteerOut, status_code=201)
-def signup(data: VolunteerSignup, request: Request, session: SessionDep) -> Any:
-    limiter: SlidingWindowLimiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "unknown"
-    if not limiter.hit(f"signup|{client}"):
-        raise RateLimited("Trop d'inscriptions ; réessayez dans une minute.",
-                          "Too many sign-ups; try again in a minute.")
-    volunteer, user = service.signup(session, data=data)
-    return VolunteerOut.model_validate(service.to_out(volunteer, user))
+
+@router.post("/volunteers/signup", response_model=SignupOut, status_code=202,
+             responses={429: {"description": "Too many sign-ups (Retry-After)"}})
+def signup(data: VolunteerSignup, request: Request, session: SessionDep,
+           settings: SettingsDep, locale: LocaleDep) -> Any:
+    """The same answer whether the address is new or already has an account (nobody can
+    test who is registered); the holder of a taken address is told by e-mail once the
+    platform sends e-mail."""
+    throttle: Throttle = request.app.state.throttle
+    address = client_address(request, settings)
+    if not throttle.hit(throttle.signups, address):
+        raise throttle.refuse(throttle.signups, address,
+                              "Trop d'inscriptions ; réessayez dans une minute.",
+                              "Too many sign-ups; try again in a minute.")
+    # Hashed before any query, for new and taken addresses alike (same time, no transaction).
+    password_hash = accounts.new_password_hash(data.password, email=data.email)
+    service.signup(session, data=data, password_hash=password_hash)
+    return SignupOut(message=SIGNUP_ACCEPTED[locale])
 
 
 @router.get("/volunteers/me", response_model=VolunteerOut)

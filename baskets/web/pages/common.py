@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request, Response
 
 from baskets.accounts import service as accounts
 from baskets.accounts.models import Role
-from baskets.accounts.ratelimit import SlidingWindowLimiter
+from baskets.accounts.ratelimit import client_address
 from baskets.accounts.security import issue_token
 from baskets.api.deps import SessionDep, SettingsDep
+from baskets.errors import RateLimited, ServiceUnavailable, Unauthorized
 from baskets.i18n import SUPPORTED_LOCALES
 from baskets.web import dashboards
 from baskets.web.core import (
@@ -22,6 +23,7 @@ from baskets.web.core import (
     redirect,
     render,
     safe_next,
+    secure_cookies,
     set_session_cookie,
     translator_for,
 )
@@ -42,35 +44,48 @@ def home(request: Request, actor: OptionalActorDep, session: SessionDep,
 
 
 @router.post("/login")
-def login(request: Request, form: FormDep, session: SessionDep, settings: SettingsDep
-          ) -> Response:
-    """Check the e-mail and password (rate-limited like the API) and open a cookie session."""
+def login(request: Request, form: FormDep, settings: SettingsDep) -> Response:
+    """Check the e-mail and password (throttled like the API) and open a cookie session.
+
+    No session dependency: the user is read in a short session of its own and the password
+    hashed with no transaction open (accounts.service.log_in)."""
     t = translator_for(request)
     email, password = text(form, "email"), str(form.get("password") or "")
     target = safe_next(text(form, "next"))
-    limiter: SlidingWindowLimiter = request.app.state.login_limiter
-    client = request.client.host if request.client else "unknown"
-    key = f"{client}|{email.lower()}"
-    if not limiter.hit(key):
-        return render(request, "login.html", {
+    try:
+        if not email:
+            raise accounts.wrong_credentials()
+        user = accounts.log_in(request.app.state.session_factory, email=email,
+                               password=password, address=client_address(request, settings),
+                               throttle=request.app.state.throttle,
+                               gate=request.app.state.hash_gate)
+    except (RateLimited, ServiceUnavailable) as exc:
+        response = render(request, "login.html", {
             "next": target, "email": email,
             "form_error": t.gettext("Trop de tentatives de connexion ; réessayez dans une "
-                                    "minute.")}, status_code=429)
-    user = accounts.authenticate(session, email=email, password=password) if email else None
-    if user is None:
+                                    "minute.") if isinstance(exc, RateLimited)
+            else t.gettext("Le service est très sollicité ; réessayez dans un instant. Rien "
+                           "n'a été enregistré.")},
+            status_code=exc.status_code)
+        response.headers["Retry-After"] = str(exc.retry_after or 1)
+        return response
+    except Unauthorized:
         return render(request, "login.html", {
             "next": target, "email": email,
             "form_error": t.gettext("Adresse e-mail ou mot de passe incorrect.")})
-    token = issue_token(user.id, secret=settings.secret_key,
+    token = issue_token(user.id, secret=settings.secret_key, version=user.token_version,
                         ttl_minutes=settings.token_ttl_minutes)
-    response = redirect(target)
-    set_session_cookie(request, response, token, settings.token_ttl_minutes * 60)
-    return response
+    done = redirect(target)
+    set_session_cookie(request, done, token, settings.token_ttl_minutes * 60)
+    return done
 
 
 @router.post("/logout")
-def logout(request: Request, form: FormDep) -> Response:
-    """Close the cookie session."""
+def logout(request: Request, form: FormDep, actor: OptionalActorDep,
+           session: SessionDep) -> Response:
+    """Close the session: the cookie goes, and every token of the account stops working."""
+    if actor is not None:
+        accounts.revoke_sessions(session, user_id=actor.user.id)
     response = redirect("/")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -91,5 +106,5 @@ def switch_language(request: Request, code: str, next: str | None = None) -> Res
         return error_page(request, 404)
     response = redirect(safe_next(next))
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https", path="/")
+                        samesite="lax", secure=secure_cookies(request), path="/")
     return response

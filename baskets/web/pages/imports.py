@@ -20,11 +20,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import FormData, UploadFile
 
 from baskets.accounts.models import Role
+from baskets.accounts.ratelimit import limit_duplicate_lookups
 from baskets.api.deps import SessionDep
 from baskets.common.scope import Actor
 from baskets.config import Settings
 from baskets.errors import PayloadTooLarge
-from baskets.io import templates
+from baskets.io import duplicates, templates
 from baskets.io.columns import COLUMNS, Kind
 from baskets.io.export import FORMATS, MEDIA_TYPES, Format
 from baskets.io.imports import ImportFailed, ImportReport, run_import
@@ -109,6 +110,8 @@ async def _handle(request: Request, session: Any, actor: Actor, form: FormData, 
         return render(request, "imports/upload.html", {**context, "no_file": True},
                       status_code=422)
     commit = text(form, "action") == "commit"
+    if kind == "households":
+        limit_duplicate_lookups(request, actor.user.id)
     try:
         report: ImportReport = run_import(session, actor=actor, kind=kind, data=data,
                                           settings=settings, dry_run=not commit,
@@ -124,6 +127,11 @@ async def _handle(request: Request, session: Any, actor: Actor, form: FormData, 
             unchanged=report.unchanged))
         return response
     session.rollback()
+    if report.duplicates_checked:
+        # The preview writes nothing, except the audit of its duplicate lookup.
+        duplicates.record_lookup(session, actor=actor, kind="import",
+                                 checked=report.duplicates_checked,
+                                 flagged=len(report.possible_duplicates))
     keep = report.ok and len(data) <= PREVIEW_KEEP_BYTES
     return render(request, "imports/upload.html", {
         **context, "report": report.as_dict(t.locale), "filename": name,
